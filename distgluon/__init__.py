@@ -1,0 +1,19 @@
+"""distgluon: MXNet's Gluon API on a numpy core, with a parameter-server KVStore.
+
+``import distgluon as mx`` gives the namespace of MXNet 1.x: ``mx.nd``, ``mx.autograd``,
+``mx.gluon``, ``mx.kv``, ``mx.cpu()`` ...
+"""
+__version__ = '0.1.0'
+
+from . import base
+from .base import MXNetError
+from . import context
+from .context import Context, Device, cpu, gpu, cpu_pinned, current_context, num_gpus
+from . import ops
+from . import autograd
+from . import ndarray
+from . import ndarray as nd
+
+__all__ = ['base', 'MXNetError', 'context', 'Context', 'Device', 'cpu', 'gpu', 'cpu_pinned',
+           'current_context', 'num_gpus', 'ops', 'autograd', 'ndarray', 'nd',
+           '__version__']
