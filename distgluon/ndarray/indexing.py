@@ -7,7 +7,7 @@ MXNet does; other basic indexing returns a copy; NDArray / list indices gather
 import numpy as np
 
 from ..base import MXNetError
-from ..ops.registry import Op, Attr, Attrs, register, get_op
+from ..ops.registry import Op, Attr, Attrs, register, get_op, Sample
 from .dispatch import invoke
 
 __all__ = ['getitem', 'setitem']
@@ -41,6 +41,9 @@ class _GetItem(Op):
     """``x[key]``; the key (converted to numpy form) travels as an attribute."""
     name = '_getitem'
     attrs = {'key': Attr('any')}
+    samples = (Sample((4, 3), attrs={'key': 1}), Sample((5,), attrs={'key': 2}),
+               Sample((4, 3), attrs={'key': (slice(1, 3), 2)}),
+               Sample((4, 3), attrs={'key': np.array([0, 2, 0])}))
 
     def forward(self, xp, a, x):
         key = a.key

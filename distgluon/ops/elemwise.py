@@ -6,7 +6,7 @@ scalar is cast to the array's dtype first (int32 ``x * 2.5`` multiplies by 2).
 """
 import numpy as np
 
-from .registry import Op, Attr, register, unbroadcast
+from .registry import Op, Attr, register, unbroadcast, Sample
 from ..base import MXNetError
 
 __all__ = []
@@ -41,11 +41,15 @@ def _sigmoid(x):
     return out
 
 
-def _unary(name, forward, grad, aliases=(), method=True):
-    """Register a unary op: ``forward(x)`` and ``grad(x, y, dy)`` (None: no gradient)."""
+def _unary(name, forward, grad, aliases=(), method=True, low=-0.9, high=0.9, custom=None):
+    """Register a unary op: ``forward(x)`` and ``grad(x, y, dy)`` (None: no gradient).
+
+    ``low``/``high`` give the input range of its gradient-check samples.
+    """
     cls = type('Unary_' + name, (Op,), {
         'name': name, 'aliases': tuple(aliases), 'method': name if method else None,
-        'differentiable': grad is not None,
+        'samples': (Sample((3, 4), low=low, high=high), Sample((5,), low=low, high=high)),
+        'differentiable': grad is not None, 'custom_gradient': custom,
         'forward': lambda self, xp, a, x: forward(x),
         'backward': lambda self, xp, a, xs, ys, dys: grad(xs[0], ys[0], dys[0]),
     })
@@ -61,16 +65,16 @@ _unary('abs', np.abs, lambda x, y, dy: dy * np.sign(x))
 _unary('sign', np.sign, _zero_grad)
 _unary('exp', np.exp, lambda x, y, dy: dy * y)
 _unary('expm1', np.expm1, lambda x, y, dy: dy * (y + 1))
-_unary('log', np.log, lambda x, y, dy: dy / x)
-_unary('log10', np.log10, lambda x, y, dy: dy / (x * _LN10))
-_unary('log2', np.log2, lambda x, y, dy: dy / (x * _LN2))
+_unary('log', np.log, lambda x, y, dy: dy / x, low=0.2, high=2)
+_unary('log10', np.log10, lambda x, y, dy: dy / (x * _LN10), low=0.2, high=2)
+_unary('log2', np.log2, lambda x, y, dy: dy / (x * _LN2), low=0.2, high=2)
 _unary('log1p', np.log1p, lambda x, y, dy: dy / (1 + x))
-_unary('sqrt', np.sqrt, lambda x, y, dy: dy / (2 * y))
-_unary('rsqrt', lambda x: 1 / np.sqrt(x), lambda x, y, dy: -0.5 * dy * y * y * y)
-_unary('cbrt', np.cbrt, lambda x, y, dy: dy / (3 * y * y))
-_unary('rcbrt', lambda x: 1 / np.cbrt(x), lambda x, y, dy: -dy * y / (3 * x))
+_unary('sqrt', np.sqrt, lambda x, y, dy: dy / (2 * y), low=0.2, high=2)
+_unary('rsqrt', lambda x: 1 / np.sqrt(x), lambda x, y, dy: -0.5 * dy * y * y * y, low=0.2, high=2)
+_unary('cbrt', np.cbrt, lambda x, y, dy: dy / (3 * y * y), low=0.2, high=2)
+_unary('rcbrt', lambda x: 1 / np.cbrt(x), lambda x, y, dy: -dy * y / (3 * x), low=0.2, high=2)
 _unary('square', np.square, lambda x, y, dy: 2 * x * dy)
-_unary('reciprocal', np.reciprocal, lambda x, y, dy: -dy / (x * x))
+_unary('reciprocal', np.reciprocal, lambda x, y, dy: -dy / (x * x), low=0.3, high=2)
 _unary('floor', np.floor, _zero_grad)
 _unary('ceil', np.ceil, _zero_grad)
 _unary('trunc', np.trunc, _zero_grad)
@@ -87,7 +91,7 @@ _unary('sinh', np.sinh, lambda x, y, dy: dy * np.cosh(x))
 _unary('cosh', np.cosh, lambda x, y, dy: dy * np.sinh(x))
 _unary('tanh', np.tanh, lambda x, y, dy: dy * (1 - y * y))
 _unary('arcsinh', np.arcsinh, lambda x, y, dy: dy / np.sqrt(x * x + 1))
-_unary('arccosh', np.arccosh, lambda x, y, dy: dy / np.sqrt(x * x - 1))
+_unary('arccosh', np.arccosh, lambda x, y, dy: dy / np.sqrt(x * x - 1), low=1.2, high=3)
 _unary('arctanh', np.arctanh, lambda x, y, dy: dy / (1 - x * x))
 _unary('degrees', np.degrees, lambda x, y, dy: dy * (180 / np.pi))
 _unary('radians', np.radians, lambda x, y, dy: dy * (np.pi / 180))
@@ -100,15 +104,16 @@ _unary('erf', lambda x: _special('erf')(x).astype(x.dtype),
 _unary('erfinv', lambda x: _special('erfinv')(x).astype(x.dtype),
        lambda x, y, dy: dy * (np.sqrt(np.pi) / 2) * np.exp(y * y))
 _unary('gamma', lambda x: _special('gamma')(x).astype(x.dtype),
-       lambda x, y, dy: dy * y * _special('digamma')(x))
+       lambda x, y, dy: dy * y * _special('digamma')(x), low=0.5, high=3)
 _unary('gammaln', lambda x: _special('gammaln')(x).astype(x.dtype),
-       lambda x, y, dy: dy * _special('digamma')(x))
+       lambda x, y, dy: dy * _special('digamma')(x), low=0.5, high=3)
 _unary('logical_not', lambda x: np.logical_not(x).astype(x.dtype), _zero_grad)
 _unary('zeros_like', np.zeros_like, _zero_grad)
 _unary('ones_like', np.ones_like, _zero_grad)
 _unary('_copy', lambda x: x.copy(), lambda x, y, dy: dy, aliases=('identity',), method=False)
-_unary('BlockGrad', lambda x: x.copy(), _zero_grad, aliases=('stop_gradient',), method=False)
-_unary('make_loss', lambda x: x.copy(), lambda x, y, dy: np.ones_like(x), method=False)
+_unary('BlockGrad', lambda x: x.copy(), None, aliases=('stop_gradient',), method=False)
+_unary('make_loss', lambda x: x.copy(), lambda x, y, dy: np.ones_like(x), method=False,
+       custom='the gradient of a loss head is ones, whatever the head gradient')
 
 
 @register
@@ -117,6 +122,7 @@ class Cast(Op):
     name = 'Cast'
     aliases = ('cast',)
     attrs = {'dtype': Attr('dtype')}
+    samples = (Sample((3, 4), attrs={'dtype': 'float64'}),)
 
     def forward(self, xp, a, x):
         return x.astype(a.dtype)
@@ -131,6 +137,7 @@ class Clip(Op):
     name = 'clip'
     method = 'clip'
     attrs = {'a_min': Attr('float'), 'a_max': Attr('float')}
+    samples = (Sample((4, 5), attrs={'a_min': -0.5, 'a_max': 0.5}),)
 
     def forward(self, xp, a, x):
         return np.clip(x, x.dtype.type(a.a_min), x.dtype.type(a.a_max))
@@ -183,6 +190,11 @@ _BINARY = {
     'logical_xor': (_compare(np.logical_xor), None),
 }
 
+# Gradient-check input ranges (lhs, rhs) that stay clear of poles and kinks.
+_BINARY_RANGE = {'add': ((-1, -1), (1, 1)), 'sub': ((-1, -1), (1, 1)),
+                 'mul': ((-1, -1), (1, 1)), 'maximum': ((-1, -1), (1, 1)),
+                 'minimum': ((-1, -1), (1, 1)), 'mod': ((0.1, 1.1), (0.9, 2.0)),
+                 'div': ((-1, 0.5), (1, 2)), 'power': ((0.5, -1), (2, 2))}
 _ELEMWISE_ALIASES = {'add': ('_plus', '_add', 'elemwise_add'),
                      'sub': ('_minus', '_sub', 'elemwise_sub'),
                      'mul': ('_mul', 'elemwise_mul'), 'div': ('_div', 'elemwise_div')}
@@ -202,12 +214,17 @@ def _make_binary(name, forward, grad, broadcast, aliases):
             grad(xs[0], xs[1], ys[0], dys[0])
         return unbroadcast(np.asarray(da), xs[0].shape), unbroadcast(np.asarray(db),
                                                                      xs[1].shape)
+    low, high = _BINARY_RANGE.get(name, ((0.5, 0.5), (2.0, 2.0)))
+    shapes = [((3, 4), (3, 4)), ((3, 4), (1, 4)), ((2, 1, 3), (4, 1))] if broadcast \
+        else [((3, 4), (3, 4))]
+    samples = tuple(Sample(*sh, make=lambda rng, sh=sh: [
+        rng.uniform(low[i], high[i], size=sh[i]) for i in range(2)]) for sh in shapes)
     primary = aliases[0] if not broadcast and aliases else (
         'broadcast_' + name if broadcast else '_' + name)
     rest = tuple(n for n in aliases if n != primary)
     register(type('Binary_' + primary, (Op,), {
-        'name': primary, 'aliases': rest, 'inputs': ('lhs', 'rhs'),
-        'forward': fwd, 'backward': bwd}))
+        'name': primary, 'aliases': rest, 'inputs': ('lhs', 'rhs'), 'samples': samples,
+        'differentiable': grad is not None, 'forward': fwd, 'backward': bwd}))
 
 
 for _name, (_f, _g) in _BINARY.items():
@@ -254,6 +271,10 @@ _SCALAR = {
 }
 
 
+_SCALAR_RANGE = {'_mod_scalar': (0.2, 1.4), '_rmod_scalar': (1.6, 2.5),
+                 '_maximum_scalar': (0.5, 2.5), '_minimum_scalar': (0.5, 2.5)}
+
+
 def _make_scalar(name, forward, grad):
     def fwd(self, xp, a, x):
         y = forward(x, _cast_scalar(x, a.scalar))
@@ -263,8 +284,11 @@ def _make_scalar(name, forward, grad):
         if grad is None:
             return np.zeros_like(xs[0])
         return grad(xs[0], _cast_scalar(xs[0], a.scalar), ys[0], dys[0])
+    low, high = _SCALAR_RANGE.get(name, (0.5, 2.0))
     register(type('Scalar' + name, (Op,), {
         'name': name, 'attrs': {'scalar': Attr('float'), 'is_int': Attr('bool', True)},
+        'differentiable': grad is not None,
+        'samples': (Sample((3, 4), attrs={'scalar': 1.5}, low=low, high=high),),
         'forward': fwd, 'backward': bwd}))
 
 
@@ -279,6 +303,7 @@ class AddN(Op):
     aliases = ('ElementWiseSum', '_sum')
     inputs = ('*args',)
     attrs = {'num_args': Attr('int')}
+    samples = (Sample((3, 4), (3, 4), (3, 4), attrs={'num_args': 3}),)
 
     def forward(self, xp, a, *xs):
         out = xs[0].copy()

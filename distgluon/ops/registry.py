@@ -12,7 +12,7 @@ import numpy as np
 from ..base import MXNetError, normalize_dtype
 
 __all__ = ['Op', 'Attr', 'REQUIRED', 'register', 'get_op', 'all_ops', 'Attrs',
-           'unbroadcast']
+           'unbroadcast', 'Sample']
 
 REQUIRED = object()
 _OPS = {}
@@ -133,6 +133,44 @@ class Attr:
         self.convert = _KINDS[kind]
 
 
+class Sample:
+    """One gradient-check case for an operator (the table's own test description).
+
+    Parameters
+    ----------
+    *shapes : tuple
+        Shape of each input (float64 values drawn uniformly from [low, high]).
+    attrs : dict
+        Attributes for the call.
+    low, high : float
+        Range of the random inputs (keep away from kinks and poles).
+    make : callable, optional
+        ``make(rng) -> list of numpy arrays`` to build the inputs instead (e.g. index
+        inputs, distinct values for max/sort).
+    wrt : tuple of int, optional
+        Indices of the inputs whose gradient is checked (default: every input).
+    train : bool
+        Run forward/backward in training mode (BatchNorm, Dropout).
+    """
+
+    def __init__(self, *shapes, attrs=None, low=-1.0, high=1.0, make=None, wrt=None,
+                 train=False):
+        self.shapes = shapes
+        self.attrs = attrs or {}
+        self.low, self.high = low, high
+        self.make = make
+        self.wrt = wrt
+        self.train = train
+
+    def inputs(self, rng):
+        if self.make is not None:
+            return [np.asarray(x) for x in self.make(rng)]
+        return [rng.uniform(self.low, self.high, size=s) for s in self.shapes]
+
+    def __repr__(self):
+        return 'Sample({}, attrs={})'.format(', '.join(map(str, self.shapes)), self.attrs)
+
+
 class Op:
     """Base class of every operator.
 
@@ -159,6 +197,11 @@ class Op:
     stateful = False
     # Whether the op writes nothing useful to ``out`` beyond its first output.
     method = None   # name of the NDArray method generated from this op, if any
+    # Gradient-check cases (tests/ops/test_gradcheck.py walks the table and checks each).
+    samples = ()
+    # Ops whose backward is by definition not the derivative of their forward
+    # (make_loss, SoftmaxOutput) set this to a sentence saying why.
+    custom_gradient = None
 
     def __init__(self):
         self._no_attrs = Attrs({k: s.default for k, s in self.attrs.items()})
