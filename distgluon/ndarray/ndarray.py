@@ -284,10 +284,7 @@ class NDArray:
         if isinstance(other, numeric_types):
             name = rscalar_op if reverse and rscalar_op else scalar_op
             return invoke(_op(name), [self], {'scalar': other}, out=out)
-        if isinstance(other, np.ndarray):
-            return self._binary(array(other, ctx=self._ctx, dtype=self._data.dtype),
-                                array_op, scalar_op, rscalar_op, reverse, out)
-        return NotImplemented
+        raise TypeError('type {} not supported'.format(type(other)))
 
     def __add__(self, o):
         return self._binary(o, 'broadcast_add', '_plus_scalar')
@@ -350,13 +347,9 @@ class NDArray:
         return invoke(_op('abs'), [self], {})
 
     def __eq__(self, o):
-        if o is None:
-            return False
         return self._binary(o, 'broadcast_equal', '_equal_scalar')
 
     def __ne__(self, o):
-        if o is None:
-            return True
         return self._binary(o, 'broadcast_not_equal', '_not_equal_scalar')
 
     def __gt__(self, o):
@@ -424,8 +417,6 @@ def array(source_array, ctx=None, dtype=None, device=None):
     except (ValueError, TypeError) as err:
         raise TypeError('cannot convert {} to an NDArray of dtype {}: {}'.format(
             type(source_array).__name__, dt, err)) from None
-    if buf.ndim == 0:
-        buf = buf.reshape(1)
     return _wrap(buf, ctx)
 
 
