@@ -5,6 +5,15 @@ import numpy as np
 from ..base import MXNetError
 from .. import autograd as _ag
 
+_ag_state = _ag._state
+NDArray = _wrap = None  # bound by bind_ndarray_class() when ndarray.py is imported
+
+
+def bind_ndarray_class(cls, wrap):
+    """Called once by ndarray.py: lets this module build NDArrays without an import cycle."""
+    global NDArray, _wrap
+    NDArray, _wrap = cls, wrap
+
 __all__ = ['invoke', 'bind_arguments']
 
 
@@ -23,7 +32,6 @@ def invoke(op, inputs, kwargs, out=None, attrs=None):
     Returns an NDArray, or a list of NDArrays when the op has several visible outputs.
     With ``out=``, the result is written into the given array(s), which are returned.
     """
-    from .ndarray import NDArray, _wrap
     a = op.parse(kwargs) if attrs is None else attrs
     if inputs:
         first = inputs[0]
@@ -34,7 +42,7 @@ def invoke(op, inputs, kwargs, out=None, attrs=None):
             if type(x) is not NDArray and not isinstance(x, NDArray):
                 raise TypeError('{}: expected NDArray inputs, got {}; convert with '
                                 'mx.nd.array()'.format(op.name, type(x).__name__))
-            if x._ctx != ctx:
+            if x._ctx is not ctx and x._ctx != ctx:
                 raise MXNetError('{}: inputs are on different contexts, {} and {}; move them '
                                  'to one context with as_in_context() first'.format(
                                      op.name, ctx, x._ctx))
@@ -53,7 +61,7 @@ def invoke(op, inputs, kwargs, out=None, attrs=None):
     else:
         ys = [_as_output(ys)]
     node = None
-    if inputs and op.differentiable and _ag.is_recording():
+    if inputs and op.differentiable and _ag_state.__dict__.get('recording'):
         parents = [_ag.parent_of(x) for x in inputs]
         for p in parents:
             if p is not None:
@@ -96,7 +104,6 @@ def bind_arguments(op, args, kwargs):
     declared order, as MXNet's generated functions do; for variadic ops (concat,
     add_n, stack) every positional NDArray is an input.
     """
-    from .ndarray import NDArray
     if op.variadic:
         if len(args) == 1 and isinstance(args[0], (list, tuple)):
             args = tuple(args[0])

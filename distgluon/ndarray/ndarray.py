@@ -9,7 +9,7 @@ from ..base import MXNetError, normalize_dtype, numeric_types
 from ..context import Context, current_context, as_context
 from .. import autograd as _ag
 from ..ops.registry import get_op
-from .dispatch import invoke
+from .dispatch import invoke, bind_ndarray_class
 
 __all__ = ['NDArray', 'array', 'zeros', 'ones', 'full', 'empty', 'arange', 'linspace', 'eye',
            'zeros_like', 'ones_like', 'full_like', 'waitall', 'concatenate', 'moveaxis',
@@ -28,8 +28,14 @@ def _wrap(data, ctx):
     return arr
 
 
+_OP_CACHE = {}
+
+
 def _op(name):
-    return get_op(name)
+    op = _OP_CACHE.get(name)
+    if op is None:
+        op = _OP_CACHE[name] = get_op(name)
+    return op
 
 
 class NDArray:
@@ -388,6 +394,9 @@ class NDArray:
 
     def tolist(self):
         return self._data.tolist()
+
+
+bind_ndarray_class(NDArray, _wrap)
 
 
 # -------------------------------------------------------------------- creation

@@ -205,6 +205,7 @@ class Op:
 
     def __init__(self):
         self._no_attrs = Attrs({k: s.default for k, s in self.attrs.items()})
+        self._required = [k for k, s in self.attrs.items() if s.default is REQUIRED]
         self.variadic = bool(self.inputs) and self.inputs[0].startswith('*')
 
     def num_outputs(self, a):
@@ -236,10 +237,9 @@ class Op:
             On an unknown attribute, a missing required one, or a bad value.
         """
         if not kwargs:
-            for k, v in self._no_attrs.items():
-                if v is REQUIRED:
-                    raise MXNetError('{}: required attribute {!r} is missing'.format(
-                        self.name, k))
+            if self._required:
+                raise MXNetError('{}: required attribute {!r} is missing'.format(
+                    self.name, self._required[0]))
             return self._no_attrs
         specs = self.attrs
         out = Attrs()
