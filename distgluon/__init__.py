@@ -13,7 +13,10 @@ from . import ops
 from . import autograd
 from . import ndarray
 from . import ndarray as nd
+from . import kvstore
+from . import kvstore as kv
+from . import lr_scheduler
 
 __all__ = ['base', 'MXNetError', 'context', 'Context', 'Device', 'cpu', 'gpu', 'cpu_pinned',
-           'current_context', 'num_gpus', 'ops', 'autograd', 'ndarray', 'nd',
+           'current_context', 'num_gpus', 'ops', 'autograd', 'ndarray', 'nd', 'kvstore', 'kv', 'lr_scheduler',
            '__version__']
