@@ -16,7 +16,8 @@ from . import ndarray as nd
 from . import kvstore
 from . import kvstore as kv
 from . import lr_scheduler
+from . import optimizer
 
 __all__ = ['base', 'MXNetError', 'context', 'Context', 'Device', 'cpu', 'gpu', 'cpu_pinned',
-           'current_context', 'num_gpus', 'ops', 'autograd', 'ndarray', 'nd', 'kvstore', 'kv', 'lr_scheduler',
+           'current_context', 'num_gpus', 'ops', 'autograd', 'ndarray', 'nd', 'kvstore', 'kv', 'lr_scheduler', 'optimizer',
            '__version__']
