@@ -17,7 +17,11 @@ from . import kvstore
 from . import kvstore as kv
 from . import lr_scheduler
 from . import optimizer
+from . import initializer
+from . import initializer as init
+from . import gluon
+from .gluon import naming as name
 
 __all__ = ['base', 'MXNetError', 'context', 'Context', 'Device', 'cpu', 'gpu', 'cpu_pinned',
-           'current_context', 'num_gpus', 'ops', 'autograd', 'ndarray', 'nd', 'kvstore', 'kv', 'lr_scheduler', 'optimizer',
+           'current_context', 'num_gpus', 'ops', 'autograd', 'ndarray', 'nd', 'kvstore', 'kv', 'lr_scheduler', 'optimizer', 'initializer', 'init', 'gluon', 'name',
            '__version__']

@@ -286,6 +286,7 @@ def backward(heads, head_grads=None, retain_graph=False, train_mode=True):  # no
         else:
             buf._data[...] = g
         buf._version += 1
+        var._fresh_grad = True
 
 
 def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=False,

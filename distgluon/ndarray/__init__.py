@@ -51,3 +51,5 @@ for _fname, _opdef in sorted(_all_ops().items()):
             setattr(NDArray, _extra, _make_method(_opdef, _extra))
 
 from .arith import *  # noqa: F401,F403,E402
+from . import sparse, utils  # noqa: E402
+from .utils import save, load, load_frombuffer  # noqa: E402,F401

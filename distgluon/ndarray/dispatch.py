@@ -84,7 +84,10 @@ def invoke(op, inputs, kwargs, out=None, attrs=None):
                 if o._data.shape != y.shape:
                     raise MXNetError('{}: out= array has shape {} but the result has shape '
                                      '{}'.format(op.name, o._data.shape, y.shape))
-                o._data[...] = y
+                if type(o) is not NDArray:
+                    o._data = y     # sparse arrays re-compress on assignment
+                else:
+                    o._data[...] = y
                 o._node = None
             o._version += 1
         return out

@@ -25,6 +25,7 @@ def _wrap(data, ctx):
     arr._grad_req = None
     arr._node = None
     arr._version = 0
+    arr._fresh_grad = False
     return arr
 
 
@@ -48,7 +49,8 @@ class NDArray:
     Data lives in a numpy array (``asnumpy()`` returns a copy, ``np.asarray(x)`` a
     view). Operations run synchronously, so ``wait_to_read`` returns at once.
     """
-    __slots__ = ('_data', '_ctx', '_grad', '_grad_req', '_node', '_version', '__weakref__')
+    __slots__ = ('_data', '_ctx', '_grad', '_grad_req', '_node', '_version', '_fresh_grad',
+                 '__weakref__')
     __array_priority__ = 1000.0
 
     def __init__(self, data=None, ctx=None, dtype=None):
@@ -59,6 +61,7 @@ class NDArray:
         self._grad_req = None
         self._node = None
         self._version = 0
+        self._fresh_grad = False
 
     # ---------------------------------------------------------------- properties
     @property
@@ -159,7 +162,10 @@ class NDArray:
             if other.shape != self.shape:
                 raise MXNetError('copyto: shape mismatch, source {} vs destination {}'.format(
                     self.shape, other.shape))
-            other._data[...] = self._data
+            if other.stype != 'default':
+                other._data = self._data
+            else:
+                other._data[...] = self._data
             other._version += 1
             return other
         if isinstance(other, Context):
@@ -272,6 +278,7 @@ class NDArray:
         self._ctx = Context(*state['ctx'])
         self._grad = self._grad_req = self._node = None
         self._version = 0
+        self._fresh_grad = False
 
     # ---------------------------------------------------------------- indexing
     def __getitem__(self, key):
@@ -416,6 +423,9 @@ def array(source_array, ctx=None, dtype=None, device=None):
     """
     ctx = as_context(ctx, device)
     ctx.xp
+    if isinstance(source_array, NDArray) and source_array.stype != 'default':
+        from . import sparse
+        return sparse.array(source_array, ctx=ctx, dtype=dtype)
     if isinstance(source_array, NDArray):
         data = source_array._data
     else:

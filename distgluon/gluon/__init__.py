@@ -1,0 +1,12 @@
+"""``mx.gluon``: Parameters (``parameter``, ``parameter_dict``), Blocks (``block``,
+``summary``) and all naming state (``naming``: MXNet 1.x by default, MXNet 2 opt-in).
+
+nn layers, losses, metrics, the Trainer and utilities live in their own modules.
+"""
+from .parameter import Parameter, Constant, ParameterDict, DeferredInitializationError
+from .block import Block, HybridBlock
+from . import naming
+from .trainer import Trainer
+
+__all__ = ['Parameter', 'Constant', 'ParameterDict', 'DeferredInitializationError', 'Block',
+           'HybridBlock', 'naming', 'Trainer']
