@@ -13,6 +13,7 @@ from . import ops
 from . import autograd
 from . import ndarray
 from . import ndarray as nd
+from . import random
 from . import kvstore
 from . import kvstore as kv
 from . import lr_scheduler

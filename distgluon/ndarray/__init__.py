@@ -53,3 +53,4 @@ for _fname, _opdef in sorted(_all_ops().items()):
 from .arith import *  # noqa: F401,F403,E402
 from . import sparse, utils  # noqa: E402
 from .utils import save, load, load_frombuffer  # noqa: E402,F401
+from . import random  # noqa: E402

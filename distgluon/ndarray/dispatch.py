@@ -55,7 +55,11 @@ def invoke(op, inputs, kwargs, out=None, attrs=None):
         ctx = a.get('ctx')
         datas = []
     xp = ctx.xp
-    ys = op.forward(xp, a, *datas)
+    if op.stateful and inputs:
+        with ctx:   # random ops draw from the generator of their inputs' context
+            ys = op.forward(xp, a, *datas)
+    else:
+        ys = op.forward(xp, a, *datas)
     if type(ys) is tuple:
         ys = [_as_output(y) for y in ys]
     else:
