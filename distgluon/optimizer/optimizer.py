@@ -108,16 +108,24 @@ class Optimizer:
         """Auxiliary state (e.g. momentum) for one weight; None when not needed."""
         return None
 
+    # Layout of the multi-precision state, as in MXNet: the base class (and Adam, LAMB,
+    # ...) keep ``(master_copy, state)``; SGD, NAG and LARS keep ``(state, master_copy)``.
+    _master_copy_first = True
+    # How the float16-without-multi_precision warning names the optimizer.
+    _mp_warning_name = 'optimizer'
+
     def create_state_multi_precision(self, index, weight):
         """Like `create_state`, plus a float32 master copy for float16 weights when
-        ``multi_precision`` is set: returns ``(state, master_copy)`` then."""
+        ``multi_precision`` is set: returns ``(master_copy, state)`` then (``(state,
+        master_copy)`` for SGD, NAG and LARS, as in MXNet)."""
         if self.multi_precision and weight.dtype == np.float16:
             master = weight.astype(np.float32)
-            return (self.create_state(index, master), master)
+            state = self.create_state(index, master)
+            return (master, state) if self._master_copy_first else (state, master)
         if weight.dtype == np.float16 and not self.multi_precision:
             warnings.warn('Accumulating with float16 in optimizer can lead to poor accuracy '
                           'or slow convergence. Consider using multi_precision=True option '
-                          'of the {} optimizer'.format(type(self).__name__))
+                          'of the {}'.format(self._mp_warning_name))
         return self.create_state(index, weight)
 
     def update(self, index, weight, grad, state):
@@ -132,7 +140,7 @@ class Optimizer:
             return
         if self.multi_precision and weight.dtype == np.float16 and \
                 isinstance(state, tuple) and len(state) == 2:
-            inner, master = state
+            master, inner = state if self._master_copy_first else state[::-1]
             self.update(index, master, grad.astype(np.float32), inner)
             weight._data[...] = master._data.astype(np.float16)
             weight._version += 1

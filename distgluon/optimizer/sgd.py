@@ -1,4 +1,6 @@
 """SGD with optional momentum (``mx.optimizer.SGD``) and its pure update function."""
+import os
+
 import numpy as np
 
 from .optimizer import Optimizer, register, clip_scaled
@@ -37,10 +39,14 @@ class SGD(Optimizer):
         (weight decay included), as MXNet's lazy update does.
     """
 
+    _master_copy_first = False
+    _mp_warning_name = 'SGD optimizer'
+
     def __init__(self, momentum=0.0, lazy_update=True, **kwargs):
         super().__init__(**kwargs)
         self.momentum = momentum
         self.lazy_update = lazy_update
+        self.aggregate_num = int(os.getenv('MXNET_OPTIMIZER_AGGREGATION_SIZE', '4'))
 
     def create_state(self, index, weight):
         if self.momentum == 0.0:
