@@ -22,8 +22,9 @@ from . import initializer
 from . import initializer as init
 from . import gluon
 from . import recordio
+from . import metric
 from .gluon import naming as name
 
 __all__ = ['base', 'MXNetError', 'context', 'Context', 'Device', 'cpu', 'gpu', 'cpu_pinned',
-           'current_context', 'num_gpus', 'ops', 'autograd', 'ndarray', 'nd', 'kvstore', 'kv', 'lr_scheduler', 'optimizer', 'initializer', 'init', 'gluon', 'name', 'recordio',
+           'current_context', 'num_gpus', 'ops', 'autograd', 'ndarray', 'nd', 'kvstore', 'kv', 'lr_scheduler', 'optimizer', 'initializer', 'init', 'gluon', 'name', 'recordio', 'metric',
            '__version__']
