@@ -7,8 +7,8 @@ from .parameter import Parameter, Constant, ParameterDict, DeferredInitializatio
 from .block import Block, HybridBlock
 from . import naming
 from .trainer import Trainer
-from . import utils, data
+from . import utils, data, nn, loss
 from .. import metric
 
 __all__ = ['Parameter', 'Constant', 'ParameterDict', 'DeferredInitializationError', 'Block',
-           'HybridBlock', 'naming', 'Trainer', 'utils', 'data', 'metric']
+           'HybridBlock', 'naming', 'Trainer', 'utils', 'data', 'metric', 'nn', 'loss']

@@ -115,7 +115,8 @@ def _run(code, tmp_path):
             name_mod = type(sys)('name')
             name_mod.Prefix, name_mod.NameManager = naming.Prefix, naming.NameManager
             mxx = _MxProxy(name_mod)
-            exec(code, {'mx': mxx, 'gluon': gluon, 'Dense': Dense, 'Sequential': Sequential,
+            exec(code, {'mx': mxx, 'gluon': gluon, 'Dense': gluon.nn.Dense,
+                        'Sequential': gluon.nn.Sequential,
                         'show': _show})
     finally:
         os.chdir(cwd)

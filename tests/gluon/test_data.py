@@ -63,7 +63,7 @@ def test_rollover_carries_leftover_into_next_epoch():
     first = [b.asnumpy().tolist() for b in loader]
     second = [b.asnumpy().tolist() for b in loader]
     assert first == [[0, 1], [2, 3]]
-    assert second == [[4, 0], [1, 2]]
+    assert second == [[4, 0], [1, 2], [3, 4]]
 
 
 @pytest.mark.parametrize('thread_pool', [False, True])
