@@ -4,7 +4,8 @@ from .dataset import Dataset, SimpleDataset, ArrayDataset, RecordFileDataset
 from .sampler import (Sampler, SequentialSampler, RandomSampler, FilterSampler, BatchSampler,
                       IntervalSampler, SplitSampler)
 from .dataloader import DataLoader
+from . import vision
 
 __all__ = ['Dataset', 'SimpleDataset', 'ArrayDataset', 'RecordFileDataset', 'Sampler',
            'SequentialSampler', 'RandomSampler', 'FilterSampler', 'BatchSampler',
-           'IntervalSampler', 'SplitSampler', 'DataLoader']
+           'IntervalSampler', 'SplitSampler', 'DataLoader', 'vision']

@@ -1,0 +1,36 @@
+"""examples/train_mnist.py: the main job trains to >= 95% on the embedded digits, and
+--save / --resume continue a run."""
+import importlib.util
+import os
+
+import pytest
+
+EXAMPLE = os.path.join(os.path.dirname(__file__), '..', '..', 'examples', 'train_mnist.py')
+
+
+def load_example():
+    spec = importlib.util.spec_from_file_location('train_mnist', EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_default_run_reaches_95_percent(capsys):
+    accuracy = load_example().main([])
+    out = capsys.readouterr().out
+    assert accuracy >= 0.95
+    assert out.count('epoch ') == 10 and 'samples/s' in out
+    assert 'final test accuracy' in out
+
+
+def test_save_and_resume_continue_the_run(tmp_path, capsys):
+    example = load_example()
+    path = str(tmp_path / 'mlp.params')
+    example.main(['--epochs', '2', '--save', path])
+    assert os.path.exists(path) and os.path.exists(path + '.states')
+    capsys.readouterr()
+    example.main(['--epochs', '3', '--save', path, '--resume'])
+    out = capsys.readouterr().out
+    assert 'epoch 3:' in out and 'epoch 1:' not in out
+    with pytest.raises(SystemExit, match='--resume needs'):
+        example.main(['--resume'])
