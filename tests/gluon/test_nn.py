@@ -184,7 +184,7 @@ def test_conv_transpose_deferred_in_channels():
 
 def test_default_initializers_are_per_parameter():
     """weight_initializer None uses the global init; bias 'zeros', gamma 'ones', ..."""
-    net = nn.HybridSequential()
+    net = nn.HybridSequential(prefix='hybridsequential0_')  # counters are process-global
     with net.name_scope():
         net.add(nn.Dense(3, in_units=2), nn.BatchNorm(in_channels=3))
     net.initialize(mx.init.Constant(0.5))
