@@ -34,3 +34,10 @@ def test_save_and_resume_continue_the_run(tmp_path, capsys):
     assert 'epoch 3:' in out and 'epoch 1:' not in out
     with pytest.raises(SystemExit, match='--resume needs'):
         example.main(['--resume'])
+
+
+def test_plot_writes_a_png(tmp_path):
+    pytest.importorskip('matplotlib')
+    png = tmp_path / 'history.png'
+    load_example().main(['--epochs', '2', '--plot', str(png), '--model', 'lenet'])
+    assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
