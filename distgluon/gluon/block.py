@@ -30,6 +30,8 @@ import weakref
 
 from ..base import MXNetError
 from .. import initializer
+from .. import ndarray
+from ..ndarray import NDArray
 from . import naming
 from .parameter import (Parameter, ParameterDict, _indent,
                         _brief_print_list, _nd_utils)
@@ -73,7 +75,6 @@ class _NullScope:
 
 def _flat_arrays(args):
     """Every NDArray in a nested structure of lists/tuples."""
-    from ..ndarray import NDArray
     if isinstance(args, NDArray):
         return [args]
     if isinstance(args, (list, tuple)):
@@ -670,8 +671,7 @@ class HybridBlock(Block):
     def forward(self, x, *args):
         """Run ``hybrid_forward`` with ``F = distgluon.ndarray`` and this Block's
         parameters on the inputs' context (or with ``F = distgluon.symbol`` on Symbols)."""
-        from .. import ndarray
-        arrays = _flat_arrays([x] + list(args))
+        arrays = [x] if isinstance(x, NDArray) and not args else _flat_arrays([x] + list(args))
         if arrays:
             ctx = arrays[0].context
             with ctx:

@@ -27,8 +27,12 @@ def to_int_index(idx):
     """Indices as int64, fractions truncated toward zero (NaN counts as very negative)."""
     if np.issubdtype(idx.dtype, np.integer):
         return idx.astype(np.int64)
-    f = np.nan_to_num(idx.astype(np.float64), nan=-_BIG, posinf=_BIG, neginf=-_BIG)
-    return np.trunc(np.clip(f, -_BIG, _BIG)).astype(np.int64)
+    f = idx.astype(np.float64)
+    if not np.isfinite(f).all():
+        f = np.nan_to_num(f, nan=-_BIG, posinf=_BIG, neginf=-_BIG)
+    np.minimum(f, _BIG, out=f)
+    np.maximum(f, -_BIG, out=f)
+    return np.trunc(f).astype(np.int64)
 
 
 def _fit(i, n, mode):
