@@ -23,8 +23,10 @@ from . import initializer as init
 from . import gluon
 from . import recordio
 from . import metric
+from . import symbol
+from . import symbol as sym
 from .gluon import naming as name
 
 __all__ = ['base', 'MXNetError', 'context', 'Context', 'Device', 'cpu', 'gpu', 'cpu_pinned',
-           'current_context', 'num_gpus', 'ops', 'autograd', 'ndarray', 'nd', 'kvstore', 'kv', 'lr_scheduler', 'optimizer', 'initializer', 'init', 'gluon', 'name', 'recordio', 'metric',
+           'current_context', 'num_gpus', 'ops', 'autograd', 'ndarray', 'nd', 'kvstore', 'kv', 'lr_scheduler', 'optimizer', 'initializer', 'init', 'gluon', 'name', 'recordio', 'metric', 'symbol', 'sym',
            '__version__']

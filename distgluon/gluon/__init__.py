@@ -7,8 +7,9 @@ from .parameter import Parameter, Constant, ParameterDict, DeferredInitializatio
 from .block import Block, HybridBlock
 from . import naming
 from .trainer import Trainer
+from .symbol_block import SymbolBlock
 from . import utils, data, nn, loss
 from .. import metric
 
 __all__ = ['Parameter', 'Constant', 'ParameterDict', 'DeferredInitializationError', 'Block',
-           'HybridBlock', 'naming', 'Trainer', 'utils', 'data', 'metric', 'nn', 'loss']
+           'HybridBlock', 'naming', 'Trainer', 'SymbolBlock', 'utils', 'data', 'metric', 'nn', 'loss']

@@ -619,6 +619,12 @@ class HybridBlock(Block):
         self._clear_cached_op()
         super().cast(dtype)
 
+    def export(self, path, epoch=0, remove_amp_cast=True):
+        """Save ``path-symbol.json`` and ``path-%04d.params`` (``arg:``/``aux:`` keys) in
+        MXNet's formats, loadable by `SymbolBlock.imports` here and in MXNet."""
+        from .export import export_block
+        return export_block(self, path, epoch, remove_amp_cast)
+
     def _pending_params(self):
         seen, pending = set(), []
         for p in list(self._reg_params.values()) + list(self._params.values()):
@@ -629,7 +635,15 @@ class HybridBlock(Block):
         return pending
 
     def _resolve_deferred_init(self, *args):
-        """The explicit deferred-initialisation step: infer_shape, then finish."""
+        """The explicit deferred-initialisation step: infer_shape, then finish.
+
+        A hybridized block is also traced into its graph at its first call, as MXNet does.
+        """
+        if not _flat_arrays(list(args)):      # Symbol inputs (tracing): nothing to infer
+            return
+        if self._active and not self._cached_graph:
+            from .export import cache_graph
+            cache_graph(self, *args)
         pending = self._pending_params()
         if not pending:
             return
