@@ -13,7 +13,7 @@ from .dispatch import invoke, bind_ndarray_class
 
 __all__ = ['NDArray', 'array', 'zeros', 'ones', 'full', 'empty', 'arange', 'linspace', 'eye',
            'zeros_like', 'ones_like', 'full_like', 'waitall', 'concatenate', 'moveaxis',
-           'from_numpy', 'onehot_encode']
+           'from_numpy', 'onehot_encode', 'split_v2']
 
 
 def _wrap(data, ctx):
@@ -385,7 +385,10 @@ class NDArray:
             shape = tuple(shape[0])
         if 'shape' in kwargs:
             shape = kwargs.pop('shape')
-        return invoke(_op('Reshape'), [self], dict(kwargs, shape=shape))
+        out = invoke(_op('Reshape'), [self], dict(kwargs, shape=shape))
+        if out._node is None and self.stype == 'default':
+            out._data = self._data.reshape(out.shape)   # shares memory, as MXNet's method
+        return out
 
     def zeros_like(self):
         return zeros_like(self)
@@ -394,7 +397,18 @@ class NDArray:
         return ones_like(self)
 
     def broadcast_to(self, shape):
-        return invoke(_op('broadcast_to'), [self], {'shape': shape})
+        """Broadcast to ``shape``; missing leading dimensions are added as 1s first."""
+        shape = tuple(shape)
+        if len(shape) < self.ndim:
+            raise ValueError('cannot broadcast an array of shape {} to the smaller rank shape '
+                             '{}'.format(self.shape, shape))
+        src = self if len(shape) == self.ndim else \
+            self.reshape((1,) * (len(shape) - self.ndim) + self.shape)
+        return invoke(_op('broadcast_to'), [src], {'shape': shape})
+
+    def split_v2(self, *args, **kwargs):
+        """Method form of `split_v2`."""
+        return split_v2(self, *args, **kwargs)
 
     def broadcast_like(self, other):
         return invoke(_op('broadcast_like'), [self, other], {})
@@ -544,6 +558,23 @@ def moveaxis(tensor, source, destination):
 def onehot_encode(indices, out):
     """Legacy one-hot encoding into ``out`` (shape (n, depth))."""
     return invoke(_op('one_hot'), [indices], {'depth': out.shape[1]}, out=out)
+
+
+def split_v2(ary, indices_or_sections, axis=0, squeeze_axis=False):
+    """Split at the given indices, or into N equal sections (ValueError when N does not
+    divide the axis)."""
+    axis_size = ary.shape[axis]
+    if isinstance(indices_or_sections, int):
+        if axis_size % indices_or_sections:
+            raise ValueError('array split does not result in an equal division')
+        size = axis_size // indices_or_sections
+        indices = [i * size for i in range(indices_or_sections)]
+    elif isinstance(indices_or_sections, tuple):
+        indices = [0] + list(indices_or_sections)
+    else:
+        raise ValueError('indices_or_sections must either int or tuple of ints')
+    return invoke(_op('_split_v2'), [ary], {'indices': tuple(indices), 'axis': axis,
+                                            'squeeze_axis': squeeze_axis})
 
 
 def waitall():

@@ -1,9 +1,10 @@
 """Shape operators that move or copy elements without arithmetic: Reshape (with
 MXNet's special codes), reshape_like, Flatten, transpose, SwapAxis, expand_dims,
 squeeze, tile, repeat, broadcast_to / broadcast_like / broadcast_axis, reverse (flip),
-depth_to_space / space_to_depth, diag, shape_array and size_array.
+shape_array and size_array.
 
-Joining, splitting, slicing, ``where`` and ``Pad`` live in `shape_join`.
+Joining, splitting, slicing, ``where``, ``Pad``, depth_to_space / space_to_depth and
+``diag`` live in `shape_join`.
 Every output is a fresh array (as MXNet's operators return), never a view of the input.
 
 Notes
@@ -395,12 +396,16 @@ class Repeat(Op):
         if a.repeats < 0:
             raise MXNetError('repeat: repeats cannot be a negative number, got '
                              '{}'.format(a.repeats))
+        if a.repeats == 0:
+            return np.zeros((0,), dtype=x.dtype)     # MXNet gives (0,) for any axis
         if a.axis is None:
             return np.repeat(x.reshape(-1), a.repeats)
         return np.repeat(x, a.repeats, axis=_norm_axis(self.name, a.axis, x.ndim))
 
     def backward(self, xp, a, xs, ys, dys):
         x = xs[0]
+        if a.repeats == 0:
+            return xp.zeros_like(x)
         if a.axis is None:
             return dys[0].reshape(-1, a.repeats).sum(axis=1).reshape(x.shape)
         ax = _norm_axis(self.name, a.axis, x.ndim)
@@ -504,111 +509,6 @@ class BroadcastAxis(_Broadcast):
                                  'must have size 1'.format(ax, x.shape[ax]))
             shape[ax] = n
         return _fresh(np.broadcast_to(x, shape))
-
-
-# ------------------------------------------------------------------ block rearrangement
-def _check_4d(opname, x, block):
-    if x.ndim != 4:
-        raise MXNetError('{}: requires exactly a 4-D (N, C, H, W) tensor, got shape '
-                         '{}'.format(opname, x.shape))
-    if block <= 0:
-        raise MXNetError('{}: block_size must be a positive integer, got {}'.format(
-            opname, block))
-
-
-def _d2s(x, b):
-    n, c, h, w = x.shape
-    return x.reshape(n, b, b, c // (b * b), h, w).transpose(0, 3, 4, 1, 5, 2).reshape(
-        n, c // (b * b), h * b, w * b)
-
-
-def _s2d(x, b):
-    n, c, h, w = x.shape
-    return x.reshape(n, c, h // b, b, w // b, b).transpose(0, 3, 5, 1, 2, 4).reshape(
-        n, c * b * b, h // b, w // b)
-
-
-@register
-class DepthToSpace(Op):
-    """Move depth blocks into spatial blocks: ``(N, C, H, W) -> (N, C/b^2, H*b, W*b)``,
-    channel ``(i*b + j)*C/b^2 + c`` going to offset ``(i, j)`` of each block."""
-    name = 'depth_to_space'
-    method = 'depth_to_space'
-    attrs = {'block_size': Attr('int')}
-    samples = (Sample((1, 8, 2, 3), attrs={'block_size': 2}),)
-
-    def forward(self, xp, a, x):
-        _check_4d(self.name, x, a.block_size)
-        if x.shape[1] % (a.block_size ** 2):
-            raise MXNetError('depth_to_space: the channel dimension {} of shape {} must be '
-                             'a multiple of block_size^2 = {}'.format(
-                                 x.shape[1], x.shape, a.block_size ** 2))
-        return _fresh(_d2s(x, a.block_size))
-
-    def backward(self, xp, a, xs, ys, dys):
-        return _s2d(dys[0], a.block_size)
-
-
-@register
-class SpaceToDepth(Op):
-    """The inverse of `depth_to_space`: ``(N, C, H, W) -> (N, C*b^2, H/b, W/b)``."""
-    name = 'space_to_depth'
-    method = 'space_to_depth'
-    attrs = {'block_size': Attr('int')}
-    samples = (Sample((1, 2, 4, 6), attrs={'block_size': 2}),)
-
-    def forward(self, xp, a, x):
-        _check_4d(self.name, x, a.block_size)
-        for k, what in ((2, 'height'), (3, 'width')):
-            if x.shape[k] % a.block_size:
-                raise MXNetError('space_to_depth: the {} {} of shape {} must be a multiple '
-                                 'of block_size {}'.format(what, x.shape[k], x.shape,
-                                                           a.block_size))
-        return _fresh(_s2d(x, a.block_size))
-
-    def backward(self, xp, a, xs, ys, dys):
-        return _d2s(dys[0], a.block_size)
-
-
-# ------------------------------------------------------------------ diag
-@register
-class Diag(Op):
-    """A 1-D input becomes a square matrix with it on diagonal ``k``; an N-D input gives
-    its diagonal ``k`` over axes (axis1, axis2), appended as the last axis."""
-    name = 'diag'
-    method = 'diag'
-    attrs = {'k': Attr('int', 0), 'axis1': Attr('int', 0), 'axis2': Attr('int', 1)}
-    samples = (Sample((4,)), Sample((3,), attrs={'k': -1}), Sample((3, 4), attrs={'k': 1}),
-               Sample((2, 3, 4), attrs={'k': -1, 'axis1': 2, 'axis2': 1}))
-
-    def _axes(self, a, x):
-        ax1 = _norm_axis(self.name, a.axis1, x.ndim, 'axis1')
-        ax2 = _norm_axis(self.name, a.axis2, x.ndim, 'axis2')
-        if ax1 == ax2:
-            raise MXNetError('diag: axis1 and axis2 cannot refer to the same axis '
-                             '{}'.format(ax1))
-        h, w = x.shape[ax1], x.shape[ax2]
-        if min(h + min(a.k, 0), w - max(a.k, 0)) < 0:
-            raise MXNetError('diag: diagonal k={} does not exist for a {}x{} matrix'.format(
-                a.k, h, w))
-        return ax1, ax2
-
-    def forward(self, xp, a, x):
-        if x.ndim == 1:
-            return np.diag(x, a.k)
-        return _fresh(np.diagonal(x, a.k, *self._axes(a, x)))
-
-    def backward(self, xp, a, xs, ys, dys):
-        x, dy = xs[0], dys[0]
-        if x.ndim == 1:
-            return _fresh(np.diagonal(dy, a.k))
-        ax1, ax2 = self._axes(a, x)
-        dx = xp.zeros_like(x)
-        view = np.moveaxis(dx, (ax1, ax2), (-2, -1))
-        n = dy.shape[-1]
-        rows = np.arange(n) + max(-a.k, 0)
-        view[..., rows, rows + a.k] = dy
-        return dx
 
 
 # ------------------------------------------------------------------ shape queries
