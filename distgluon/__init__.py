@@ -28,5 +28,11 @@ from . import symbol as sym
 from .gluon import naming as name
 
 __all__ = ['base', 'MXNetError', 'context', 'Context', 'Device', 'cpu', 'gpu', 'cpu_pinned',
-           'current_context', 'num_gpus', 'ops', 'autograd', 'ndarray', 'nd', 'kvstore', 'kv', 'lr_scheduler', 'optimizer', 'initializer', 'init', 'gluon', 'name', 'recordio', 'metric', 'symbol', 'sym',
-           '__version__']
+           'current_context', 'num_gpus', 'ops', 'autograd', 'ndarray', 'nd', 'kvstore', 'kv',
+           'lr_scheduler', 'optimizer', 'initializer', 'init', 'gluon', 'name', 'recordio',
+           'metric', 'symbol', 'sym', 'random', '__version__']
+
+# MXNet-style tooling runs the same script for every role with DMLC_ROLE set: a server or
+# scheduler process runs its role here and exits when the job ends (workers return at once).
+from .kvstore.dist.compat import run_role_from_env as _run_role_from_env  # noqa: E402
+_run_role_from_env()

@@ -6,7 +6,7 @@ final test accuracy::
 
     python examples/train_mnist.py
     python examples/train_mnist.py --model lenet --hybridize
-    distgluon-launch -n 4 python examples/train_mnist.py --kvstore dist_sync
+    distgluon-launch -n 4 examples/train_mnist.py --kvstore dist_sync
 
 ``--data-dir DIR`` switches to the real MNIST (or ``--dataset fashion``: Fashion-MNIST)
 IDX files in DIR. Under a distributed kvstore each worker trains on its own shard of
@@ -144,9 +144,14 @@ def main(argv=None):
 
     kv = mx.kv.create(args.kvstore)
     rank, workers = kv.rank, kv.num_workers
-    shard = gluon.data.SplitSampler(len(train_y), workers, rank, shuffle=True)
+    # every worker gets an equal shard and the same number of full batches, so the
+    # synchronous rounds line up (a distributed job cannot change its batch size)
+    distributed = workers > 1 or args.kvstore.startswith('dist')
+    usable = (len(train_y) // workers) * workers
+    shard = gluon.data.SplitSampler(usable, workers, rank, shuffle=True)
     loader = gluon.data.DataLoader(gluon.data.ArrayDataset(train_x, train_y),
-                                   batch_size=args.batch_size, sampler=shard)
+                                   batch_size=args.batch_size, sampler=shard,
+                                   last_batch='discard' if distributed else 'keep')
 
     net = build_model(args.model)
     net.initialize(mx.init.Xavier())

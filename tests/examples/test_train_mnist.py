@@ -41,3 +41,26 @@ def test_plot_writes_a_png(tmp_path):
     png = tmp_path / 'history.png'
     load_example().main(['--epochs', '2', '--plot', str(png), '--model', 'lenet'])
     assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+
+
+def test_distributed_run_matches_single_process_accuracy():
+    """distgluon-launch -n 2 ... --kvstore dist_sync: each worker trains on its shard,
+    rank 0 reports, and the accuracy is that of a single process within noise."""
+    import re
+    import signal
+    import subprocess
+    import sys
+    cmd = [sys.executable, '-m', 'distgluon_launch', '-n', '2', EXAMPLE, '--kvstore',
+           'dist_sync', '--epochs', '6']
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=150)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)   # the launcher's group, by its pid
+            proc.wait(10)
+    assert proc.returncode == 0, out[-3000:]
+    found = re.findall(r'\[worker 0\] final test accuracy: ([0-9.]+)', out)
+    assert found and float(found[0]) >= 0.93, out[-3000:]
+    assert not re.search(r'\[worker 1\] epoch', out)   # only rank 0 reports
