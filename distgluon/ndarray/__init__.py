@@ -54,3 +54,5 @@ from .arith import *  # noqa: F401,F403,E402
 from . import sparse, utils  # noqa: E402
 from .utils import save, load, load_frombuffer  # noqa: E402,F401
 from . import random  # noqa: E402
+from . import namespaces as _ns  # noqa: E402  (mx.nd.linalg / contrib / image)
+_ns.install(sys.modules[__name__])

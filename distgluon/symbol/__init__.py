@@ -136,3 +136,5 @@ for _name in ('uniform', 'normal', 'gamma', 'exponential', 'poisson', 'negative_
         setattr(random, _name, _random_function(_name))
 
 __all__ = ['Symbol', 'var', 'Variable', 'Group', 'load', 'load_json', 'Executor']
+from ..ndarray import namespaces as _ns  # noqa: E402  (mx.sym.linalg / contrib / image)
+_ns.install(sys.modules[__name__])
