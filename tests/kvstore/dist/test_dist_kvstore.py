@@ -146,7 +146,8 @@ for step in range(3):
     w = mx.nd.zeros((3, 4)); wb = mx.nd.zeros((250,))
     kv.pull([0, 1], out=[w, wb])
 kv.barrier()
-fname = 'states_%d.bin' % r
+import os
+fname = os.path.join(os.environ['STATES_DIR'], 'states_%d.bin' % r)
 if r == 0:
     kv.save_optimizer_states(fname, dump_optimizer=True)
     from distgluon.optimizer.states import decode_states
@@ -161,7 +162,7 @@ kv.push([0, 1], [mx.nd.array(g), mx.nd.array(gb)])
 a = mx.nd.zeros((3, 4)); ab = mx.nd.zeros((250,)); kv.pull([0, 1], out=[a, ab])
 kv.barrier()
 if r == 0:
-    kv.load_optimizer_states('states_0.bin')
+    kv.load_optimizer_states(os.path.join(os.environ['STATES_DIR'], 'states_0.bin'))
 kv.barrier()
 kv.push([0, 1], [mx.nd.array(g), mx.nd.array(gb)])
 c = mx.nd.zeros((3, 4)); cb = mx.nd.zeros((250,)); kv.pull([0, 1], out=[c, cb])
@@ -179,7 +180,8 @@ def _sgd_reference(steps_grads, w, lr=0.1, mom=0.9, wd=0.01, rescale=0.5):
 
 def test_server_optimizer_equals_local_math_and_states_roundtrip(job, tmp_path):
     _, procs, _, _ = job.start_job([OPT_WORKER, OPT_WORKER], num_servers=2,
-                               env_extra={'MXNET_KVSTORE_BIGARRAY_BOUND': '200'})
+                               env_extra={'MXNET_KVSTORE_BIGARRAY_BOUND': '200',
+                                          'STATES_DIR': str(tmp_path)})
     res = job.results(procs, timeout=40)
     rng = np.random.RandomState(0)
     w0 = rng.rand(3, 4).astype(np.float32)
