@@ -8,8 +8,8 @@ from .block import Block, HybridBlock
 from . import naming
 from .trainer import Trainer
 from .symbol_block import SymbolBlock
-from . import utils, data, nn, loss
+from . import utils, data, nn, loss, rnn
 from .. import metric
 
 __all__ = ['Parameter', 'Constant', 'ParameterDict', 'DeferredInitializationError', 'Block',
-           'HybridBlock', 'naming', 'Trainer', 'SymbolBlock', 'utils', 'data', 'metric', 'nn', 'loss']
+           'HybridBlock', 'naming', 'Trainer', 'SymbolBlock', 'utils', 'data', 'metric', 'nn', 'loss', 'rnn']

@@ -32,7 +32,7 @@ _VAR_INIT = {'BatchNorm': {3: '["zero", {}]', 4: '["one", {}]'},
              'UpSampling': {1: '["bilinear", {}]'}}
 # and the names of visible outputs where they are not output/output0/output1...
 _OUTPUT_NAMES = {'BatchNorm': ('output', 'mean', 'var'), 'LayerNorm': ('output', 'mean', 'std'),
-                 'GroupNorm': ('output', 'mean', 'std'), 'RNN': ('output', 'state', 'statecell')}
+                 'GroupNorm': ('output', 'mean', 'std'), 'RNN': ('output', 'state_output', 'statecell_output')}
 
 
 def _hidden_to_dunder(key):
