@@ -10,6 +10,7 @@ from .trainer import Trainer
 from .symbol_block import SymbolBlock
 from . import utils, data, nn, loss, rnn
 from .. import metric
+from . import model_zoo
 
 __all__ = ['Parameter', 'Constant', 'ParameterDict', 'DeferredInitializationError', 'Block',
-           'HybridBlock', 'naming', 'Trainer', 'SymbolBlock', 'utils', 'data', 'metric', 'nn', 'loss', 'rnn']
+           'HybridBlock', 'naming', 'Trainer', 'SymbolBlock', 'utils', 'data', 'metric', 'nn', 'loss', 'rnn', 'model_zoo']
