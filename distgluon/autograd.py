@@ -111,11 +111,14 @@ class Node:
         (to detect an in-place change before backward).
     out_data : list
         Every output buffer, hidden ones included.
+    nvis : int
+        Number of visible outputs (the first ``nvis`` of out_data); the hidden ones
+        after them are kept for the backward kernel and get no head gradient.
     """
     __slots__ = ('op', 'attrs', 'parents', 'in_data', 'in_arrays', 'in_versions',
-                 'out_data', 'freed', 'training')
+                 'out_data', 'freed', 'training', 'nvis')
 
-    def __init__(self, op, attrs, parents, inputs, out_data):
+    def __init__(self, op, attrs, parents, inputs, out_data, nvis=None):
         self.op = op
         self.attrs = attrs
         self.parents = parents
@@ -124,7 +127,8 @@ class Node:
         self.in_versions = [x._version for x in inputs]
         self.out_data = out_data
         self.freed = False
-        self.training = is_training()
+        self.training = getattr(_state, 'training', False)
+        self.nvis = len(out_data) if nvis is None else nvis
 
 
 def parent_of(x):
@@ -171,7 +175,7 @@ def mark_variables(variables, gradients, grad_reqs='write'):
 def _topological(head_entries):
     """Nodes reachable from the heads, parents before children."""
     order, seen = [], set()
-    stack = [(e[0], False) for e in head_entries if isinstance(e, tuple)]
+    stack = [(e[0], False) for e in head_entries if type(e) is tuple]
     while stack:
         node, expanded = stack.pop()
         if expanded:
@@ -182,13 +186,30 @@ def _topological(head_entries):
         seen.add(id(node))
         stack.append((node, True))
         for p in node.parents:
-            if isinstance(p, tuple) and id(p[0]) not in seen:
+            if type(p) is tuple and id(p[0]) not in seen:
                 stack.append((p[0], False))
     return order
 
 
+def _check_versions(node):
+    """Raise if an input of ``node`` was changed in place after it was recorded."""
+    for arr, data, version in zip(node.in_arrays, node.in_data, node.in_versions):
+        if arr._data is data and arr._version != version:
+            raise MXNetError(
+                'backward: an input of operator {} (shape {}) was modified in '
+                'place after it was recorded; the gradient would be wrong. Copy '
+                'the array (x.copy()) before changing it.'.format(node.op.name, arr.shape))
+
+
 def _run_backward(heads, head_grads, retain_graph, train):
-    """Propagate gradients from ``heads``; returns {id(var): (var, grad array)}."""
+    """Propagate gradients from ``heads``; returns {id(var): (var, grad array)}.
+
+    Each node's backward kernel gets the gradient of every visible output (zeros
+    for a visible output nothing depended on) and None for its hidden outputs. An
+    op with ``accepts_need = True`` also gets ``need``: per input, whether a
+    gradient is wanted (the input is a marked variable or computed from one), so
+    it can skip the products nobody uses.
+    """
     from .ndarray.ndarray import NDArray
     if isinstance(heads, NDArray):
         heads = [heads]
@@ -198,13 +219,18 @@ def _run_backward(heads, head_grads, retain_graph, train):
     if len(head_grads) != len(heads):
         raise ValueError('backward: got {} heads but {} head_grads'.format(
             len(heads), len(head_grads)))
-    entries, grads, var_grads = [], {}, {}
+    # pending[id(node)]: {output index: summed gradient} for the outputs reached so far
+    entries, pending, var_grads = [], {}, {}
 
     def accumulate(entry, g):
-        if isinstance(entry, tuple):
-            key = (id(entry[0]), entry[1])
-            prev = grads.get(key)
-            grads[key] = g if prev is None else prev + g
+        if type(entry) is tuple:
+            node, i = entry
+            slots = pending.get(id(node))
+            if slots is None:
+                pending[id(node)] = {i: g}
+            else:
+                prev = slots.get(i)
+                slots[i] = g if prev is None else prev + g
         else:
             prev = var_grads.get(id(entry))
             var_grads[id(entry)] = (entry, g if prev is None else prev[1] + g)
@@ -231,21 +257,22 @@ def _run_backward(heads, head_grads, retain_graph, train):
                     'backward: the graph has already been freed by an earlier backward. '
                     'If you want to differentiate the same graph twice, you need to pass '
                     'retain_graph=True to backward.')
-            for arr, data, version in zip(node.in_arrays, node.in_data, node.in_versions):
-                if arr._data is data and arr._version != version:
-                    raise MXNetError(
-                        'backward: an input of operator {} (shape {}) was modified in '
-                        'place after it was recorded; the gradient would be wrong. Copy '
-                        'the array (x.copy()) before changing it.'.format(
-                            node.op.name, arr.shape))
-            dys = []
-            for i, y in enumerate(node.out_data):
-                g = grads.pop((id(node), i), None)
-                dys.append(np.zeros_like(y) if g is None else g)
-            in_grads = node.op.backward(np, node.attrs, node.in_data, node.out_data, dys)
-            if not isinstance(in_grads, (tuple, list)):
+            _check_versions(node)
+            out_data = node.out_data
+            slots = pending.pop(id(node), None) or {}
+            dys = [None] * len(out_data)
+            for i in range(node.nvis):
+                g = slots.get(i)
+                dys[i] = np.zeros_like(out_data[i]) if g is None else g
+            op, parents = node.op, node.parents
+            if op.accepts_need:
+                in_grads = op.backward(np, node.attrs, node.in_data, out_data, dys,
+                                       need=tuple(p is not None for p in parents))
+            else:
+                in_grads = op.backward(np, node.attrs, node.in_data, out_data, dys)
+            if type(in_grads) is not tuple and not isinstance(in_grads, (tuple, list)):
                 in_grads = (in_grads,)
-            for parent, g, x in zip(node.parents, in_grads, node.in_data):
+            for parent, g, x in zip(parents, in_grads, node.in_data):
                 if parent is None or g is None:
                     continue
                 if g.shape != x.shape:
@@ -331,6 +358,7 @@ def get_symbol(x):
 class _FunctionOp:
     """Adapter that lets a `Function` instance sit on the tape like an Op."""
     __slots__ = ('func', 'name')
+    accepts_need = False
 
     def __init__(self, func):
         self.func = func

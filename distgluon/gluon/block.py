@@ -519,12 +519,14 @@ class Block:
     # ------------------------------------------------------------ running
     def __call__(self, *args, **kwargs):
         """Run pre-hooks, deferred initialisation, `forward`, then hooks."""
-        for hook in self._forward_pre_hooks.values():
-            hook(self, args)
+        if self._forward_pre_hooks:
+            for hook in self._forward_pre_hooks.values():
+                hook(self, args)
         self._resolve_deferred_init(*args)
         out = self.forward(*args, **kwargs)
-        for hook in self._forward_hooks.values():
-            hook(self, args, out)
+        if self._forward_hooks:
+            for hook in self._forward_hooks.values():
+                hook(self, args, out)
         return out
 
     def _resolve_deferred_init(self, *args):
@@ -626,6 +628,16 @@ class HybridBlock(Block):
         return export_block(self, path, epoch, remove_amp_cast)
 
     def _pending_params(self):
+        # fast path (every call after the first): nothing is waiting for its shape
+        for p in self._reg_params.values():
+            if p.is_deferred:
+                break
+        else:
+            for p in self._params.values():
+                if p.is_deferred:
+                    break
+            else:
+                return []
         seen, pending = set(), []
         for p in list(self._reg_params.values()) + list(self._params.values()):
             if id(p) not in seen:
@@ -639,8 +651,8 @@ class HybridBlock(Block):
 
         A hybridized block is also traced into its graph at its first call, as MXNet does.
         """
-        if not _flat_arrays(list(args)):      # Symbol inputs (tracing): nothing to infer
-            return
+        if not (args and type(args[0]) is NDArray) and not _flat_arrays(list(args)):
+            return                            # Symbol inputs (tracing): nothing to infer
         if self._active and not self._cached_graph:
             from .export import cache_graph
             cache_graph(self, *args)
@@ -685,7 +697,11 @@ class HybridBlock(Block):
     def forward(self, x, *args):
         """Run ``hybrid_forward`` with ``F = distgluon.ndarray`` and this Block's
         parameters on the inputs' context (or with ``F = distgluon.symbol`` on Symbols)."""
-        arrays = [x] if isinstance(x, NDArray) and not args else _flat_arrays([x] + list(args))
+        if type(x) is NDArray:
+            arrays = (x,)
+        else:
+            arrays = [x] if isinstance(x, NDArray) and not args else \
+                _flat_arrays([x] + list(args))
         if arrays:
             ctx = arrays[0].context
             with ctx:

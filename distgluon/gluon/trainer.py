@@ -295,6 +295,7 @@ class Trainer:
         self._update(ignore_stale_grad)
 
     def _update(self, ignore_stale_grad=False):
+        on_kvstore = bool(self._kvstore and self._update_on_kvstore)
         updates = [[] for _ in self._updaters]
         for i, param in enumerate(self._params):
             if param.grad_req == 'null':
@@ -310,7 +311,7 @@ class Trainer:
                             'call step with ignore_stale_grad=True to suppress this warning '
                             'and skip updating of Parameters with stale gradient' % (
                                 param.name, str(data.context)))
-            if self._kvstore and self._update_on_kvstore:
+            if on_kvstore:
                 for data in param.list_data():
                     data._fresh_grad = False
                 continue
@@ -318,7 +319,7 @@ class Trainer:
                 if not ignore_stale_grad or arr._fresh_grad:
                     upd.append((i, grad, arr))
                     arr._fresh_grad = False
-        if self._kvstore and self._update_on_kvstore:
+        if on_kvstore:
             return
         for updater, upd in zip(self._updaters, updates):
             if upd:

@@ -64,14 +64,14 @@ def invoke(op, inputs, kwargs, out=None, attrs=None):
         ys = [_as_output(y) for y in ys]
     else:
         ys = [_as_output(ys)]
+    nvis = op.num_visible(a)
     node = None
     if inputs and op.differentiable and _ag_state.__dict__.get('recording'):
         parents = [_ag.parent_of(x) for x in inputs]
         for p in parents:
             if p is not None:
-                node = _ag.Node(op, a, parents, list(inputs), ys)
+                node = _ag.Node(op, a, parents, list(inputs), ys, nvis)
                 break
-    nvis = op.num_visible(a)
     if out is not None:
         outs = out if isinstance(out, (list, tuple)) else [out]
         if len(outs) != nvis:

@@ -4,6 +4,8 @@ Each class pairs a forward kernel with its derivative; parameter shapes (the wei
 FullyConnected or Embedding) are deduced from the data shape by ``infer_shape``, which
 Gluon's deferred initialisation relies on.
 """
+import math
+
 import numpy as np
 
 from .registry import Op, Attr, register, Sample
@@ -68,15 +70,24 @@ class FullyConnected(Op):
         Sample((2, 3, 4), (2, 12), (2,), attrs={'num_hidden': 2}),
         Sample((2, 3, 4), (2, 4), (2,), attrs={'num_hidden': 2, 'flatten': False}),
         Sample((3, 4), (2, 4), attrs={'num_hidden': 2, 'no_bias': True}),
+        # a first layer (the data needs no gradient) and a frozen weight
+        Sample((3, 2, 2), (5, 4), (5,), attrs={'num_hidden': 5}, wrt=(1, 2)),
+        Sample((3, 4), (2, 4), (2,), attrs={'num_hidden': 2}, wrt=(0,)),
     )
+
+    accepts_need = True
 
     @staticmethod
     def _in_units(a, dshape):
         if a.flatten:
-            return int(np.prod(dshape[1:], dtype=np.int64)) if len(dshape) > 1 else 1
+            return math.prod(dshape[1:])
         return dshape[-1]
 
     def _check(self, a, nin, dshape, wshape, bshape):
+        if nin == (2 if a.no_bias else 3) and len(wshape) == 2 \
+                and wshape[0] == a.num_hidden and wshape[1] == self._in_units(a, dshape) \
+                and (bshape is None or bshape == (a.num_hidden,)):
+            return      # the common case, checked without building messages
         expect = 2 if a.no_bias else 3
         if nin != expect:
             raise MXNetError('FullyConnected expects {} inputs, but got {} instead (no_bias={})'
@@ -101,16 +112,20 @@ class FullyConnected(Op):
             y += b
         return y
 
-    def backward(self, xp, a, xs, ys, dys):
+    def backward(self, xp, a, xs, ys, dys, need=(True, True, True)):
         x, w = xs[0], xs[1]
         dy = dys[0]
         dy2 = dy.reshape(-1, dy.shape[-1])
-        x2 = x.reshape(x.shape[0], -1) if a.flatten else x.reshape(-1, x.shape[-1])
-        dx = (dy2 @ w).reshape(x.shape)
-        dw = dy2.T @ x2
+        # need[i] False: nobody uses that gradient (e.g. the data of a first layer)
+        dx = (dy2 @ w).reshape(x.shape) if need[0] else None
+        if need[1]:
+            x2 = x.reshape(x.shape[0], -1) if a.flatten else x.reshape(-1, x.shape[-1])
+            dw = dy2.T @ x2
+        else:
+            dw = None
         if len(xs) == 2:
             return dx, dw
-        return dx, dw, dy2.sum(axis=0)
+        return dx, dw, dy2.sum(axis=0) if need[2] else None
 
     def infer_shape(self, a, in_shapes):
         in_shapes = list(in_shapes)

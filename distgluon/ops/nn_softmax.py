@@ -259,19 +259,25 @@ class SoftmaxCrossEntropy(Op):
         if x.ndim != 2 or label.shape != x.shape[:1]:
             raise MXNetError('softmax_cross_entropy: expects data (N, C) and label (N,), got '
                              '{} and {}'.format(x.shape, label.shape))
-        return np.clip(label.astype(np.int64), 0, x.shape[1] - 1)
+        lab = label.astype(np.int64)            # a fresh array: clip it in place
+        np.minimum(lab, x.shape[1] - 1, out=lab)
+        np.maximum(lab, 0, out=lab)
+        return lab
 
     def forward(self, xp, a, x, label):
         lab = self._labels(x, label)
         z = x - np.max(x, axis=1, keepdims=True)
-        logp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
-        return -np.sum(logp[np.arange(x.shape[0]), lab]).reshape(1).astype(x.dtype)
+        lse = np.log(np.sum(np.exp(z), axis=1))
+        # log softmax at the labels only: z[i, label[i]] - lse[i]
+        logp = z[np.arange(x.shape[0]), lab] - lse
+        return -np.sum(logp).reshape(1).astype(x.dtype)
 
     def backward(self, xp, a, xs, ys, dys):
         x, label = xs
         g = _softmax(x, 1)
         g[np.arange(x.shape[0]), self._labels(x, label)] -= 1
-        return g * dys[0].reshape(()), None
+        g *= dys[0].reshape(())
+        return g, None
 
 
 # --------------------------------------------------------------------- regression heads

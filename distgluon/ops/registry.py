@@ -19,14 +19,64 @@ _OPS = {}
 
 
 class Attrs(dict):
-    """Parsed operator attributes; read them as ``a.axis`` or ``a['axis']``."""
-    __slots__ = ()
+    """Parsed operator attributes; read them as ``a.axis`` or ``a['axis']``.
+
+    The entries are mirrored in the instance ``__dict__`` so that ``a.axis`` is a
+    plain attribute lookup (a ``__getattr__`` fallback alone costs ~0.7 us per read,
+    several times per operator call); every mutating dict method keeps the mirror in
+    step. An attribute must therefore not be named like a dict method (``keys``,
+    ``get``, ...).
+    """
+
+    def __init__(self, *args, **kwargs):
+        dict.__init__(self, *args, **kwargs)
+        self.__dict__.update(self)
 
     def __getattr__(self, name):
         try:
             return self[name]
         except KeyError:
             raise AttributeError(name) from None
+
+    def __setitem__(self, key, value):
+        dict.__setitem__(self, key, value)
+        self.__dict__[key] = value
+
+    def __delitem__(self, key):
+        dict.__delitem__(self, key)
+        self.__dict__.pop(key, None)
+
+    def update(self, *args, **kwargs):
+        dict.update(self, *args, **kwargs)
+        self.__dict__.update(self)
+
+    def setdefault(self, key, default=None):
+        value = dict.setdefault(self, key, default)
+        self.__dict__[key] = value
+        return value
+
+    def pop(self, key, *default):
+        self.__dict__.pop(key, None)
+        return dict.pop(self, key, *default)
+
+    def popitem(self):
+        key, value = dict.popitem(self)
+        self.__dict__.pop(key, None)
+        return key, value
+
+    def clear(self):
+        dict.clear(self)
+        self.__dict__.clear()
+
+    def __ior__(self, other):
+        self.update(other)
+        return self
+
+    def copy(self):
+        return Attrs(self)
+
+    def __reduce__(self):
+        return (Attrs, (dict(self),))
 
 
 def _parse_literal(value):
@@ -171,6 +221,29 @@ class Sample:
         return 'Sample({}, attrs={})'.format(', '.join(map(str, self.shapes)), self.attrs)
 
 
+_SIMPLE_TYPES = frozenset((int, float, bool, str, type(None)))
+_PARSE_CACHE_SIZE = 256
+
+
+def _cache_key(kwargs):
+    """A hashable key for attribute values of plain immutable types, else None.
+
+    The key holds each value's type, so ``1``, ``1.0`` and ``True`` (equal in Python)
+    do not share an entry: kinds such as ``str`` and ``any`` keep the difference.
+    """
+    key = []
+    for k, v in kwargs.items():
+        t = type(v)
+        if t not in _SIMPLE_TYPES:
+            if t is not tuple:
+                return None
+            for e in v:
+                if type(e) is not int:
+                    return None
+        key.append((k, t, v))
+    return tuple(key)
+
+
 class Op:
     """Base class of every operator.
 
@@ -178,13 +251,26 @@ class Op:
     single ``'*data'`` means a variable number of inputs), ``attrs`` (name -> Attr)
     and implement ``forward``; differentiable ops implement ``backward``.
 
+    ``a`` is the parsed `Attrs`; ``parse`` caches it per distinct set of plain
+    attribute values, so one instance is shared by many calls: kernels read it and
+    never modify it (copy it with ``Attrs(a)`` to derive another).
+
     ``forward(xp, a, *xs)`` returns one array or a tuple of arrays; the first
     ``num_visible(a)`` outputs are returned to the user, the rest are kept for the
     backward pass only (as MXNet does for Dropout's mask or BatchNorm's mean/var).
 
-    ``backward(xp, a, xs, ys, dys)`` receives the forward inputs, all outputs and the
-    gradients of all outputs (zeros for unused ones) and returns one gradient per
-    input (``None`` where an input has no gradient).
+    ``backward(xp, a, xs, ys, dys)`` receives the forward inputs, all outputs (hidden
+    ones included) and one gradient per output: an array for every visible output
+    (zeros for one nothing depended on) and ``None`` for every hidden output. It
+    returns one gradient per input (``None`` where an input has no gradient).
+
+    An op that sets ``accepts_need = True`` is called as ``backward(xp, a, xs, ys,
+    dys, need=need)`` by the tape, where ``need`` is a tuple of bools, one per input:
+    whether that input needs a gradient (it is a marked variable or was computed from
+    one). The op may return ``None`` for an input whose ``need`` is False and skip
+    computing it (FullyConnected and Convolution skip the data gradient of a first
+    layer this way). ``need`` is a keyword with a default meaning "every input", so a
+    direct call without it still returns every gradient.
     """
     name = None
     aliases = ()
@@ -202,10 +288,13 @@ class Op:
     # Ops whose backward is by definition not the derivative of their forward
     # (make_loss, SoftmaxOutput) set this to a sentence saying why.
     custom_gradient = None
+    # Whether backward takes the keyword ``need`` (see the class docstring).
+    accepts_need = False
 
     def __init__(self):
         self._no_attrs = Attrs({k: s.default for k, s in self.attrs.items()})
         self._required = [k for k, s in self.attrs.items() if s.default is REQUIRED]
+        self._parse_cache = {}
         self.variadic = bool(self.inputs) and self.inputs[0].startswith('*')
 
     def num_outputs(self, a):
@@ -241,8 +330,21 @@ class Op:
                 raise MXNetError('{}: required attribute {!r} is missing'.format(
                     self.name, self._required[0]))
             return self._no_attrs
+        key = _cache_key(kwargs)
+        if key is not None:
+            cached = self._parse_cache.get(key)
+            if cached is not None:
+                return cached
+        out = self._parse(kwargs)
+        if key is not None:
+            if len(self._parse_cache) >= _PARSE_CACHE_SIZE:
+                self._parse_cache.clear()
+            self._parse_cache[key] = out
+        return out
+
+    def _parse(self, kwargs):
         specs = self.attrs
-        out = Attrs()
+        out = {}
         for k, v in kwargs.items():
             spec = specs.get(k)
             if spec is None:
@@ -269,7 +371,7 @@ class Op:
                     raise MXNetError('{}: required attribute {!r} is missing'.format(
                         self.name, k))
                 out[k] = spec.default
-        return out
+        return Attrs(out)
 
     def forward(self, xp, a, *xs):
         raise NotImplementedError
