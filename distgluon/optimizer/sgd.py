@@ -14,15 +14,18 @@ def sgd_step(weight, grad, mom, lr, wd, rescale_grad=1.0, clip_gradient=None, mo
     Without momentum: ``w = (1 - lr*wd) * w - lr * clip(rescale * g)``.
     With momentum:   ``m = momentum*m - lr*wd*w - lr*clip(rescale*g); w += m``.
     """
-    g = clip_scaled(grad, rescale_grad, clip_gradient)
+    g = clip_scaled(grad, rescale_grad, clip_gradient)   # a new array: safe to scale
     dtype = weight.dtype.type
+    g *= dtype(lr)
     if mom is None:
-        weight *= dtype(1 - lr * wd)
-        weight -= dtype(lr) * g
+        if wd:
+            weight *= dtype(1 - lr * wd)
+        weight -= g
     else:
         mom *= dtype(momentum)
-        mom -= dtype(lr * wd) * weight
-        mom -= dtype(lr) * g
+        if wd:
+            mom -= dtype(lr * wd) * weight
+        mom -= g
         weight += mom
 
 
