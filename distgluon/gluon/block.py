@@ -22,47 +22,20 @@ know its children's shapes.
 
 Naming (prefixes, name_scope, MXNet 2 names) lives in `distgluon.gluon.naming`.
 """
-from collections import OrderedDict, defaultdict
-import json
+from collections import OrderedDict
 import re
 import warnings
-import weakref
 
 from ..base import MXNetError
 from .. import initializer
 from .. import ndarray
 from ..ndarray import NDArray
 from . import naming
-from .parameter import (Parameter, ParameterDict, _indent,
-                        _brief_print_list, _nd_utils)
+from . import block_io
+from .hooks import HookHandle
+from .parameter import Parameter, ParameterDict, _indent, _nd_utils
 
 __all__ = ['Block', 'HybridBlock', 'HookHandle']
-
-
-class HookHandle:
-    """Handle returned by ``register_forward_(pre_)hook``; ``detach()`` removes the hook."""
-
-    def __init__(self):
-        self._hooks_dict_ref = None
-        self._id = None
-
-    def attach(self, hooks_dict, hook):
-        assert not self._hooks_dict_ref, 'The same handle cannot be attached twice.'
-        self._id = id(hook)
-        hooks_dict[self._id] = hook
-        self._hooks_dict_ref = weakref.ref(hooks_dict)
-
-    def detach(self):
-        """Remove the hook (a second call does nothing)."""
-        hooks_dict = self._hooks_dict_ref() if self._hooks_dict_ref else None
-        if hooks_dict is not None and self._id in hooks_dict:
-            del hooks_dict[self._id]
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.detach()
 
 
 class _NullScope:
@@ -337,26 +310,8 @@ class Block:
 
     def _load_structural(self, loaded, source, ctx, allow_missing, ignore_extra, cast_dtype,
                          dtype_source):
-        params = self._collect_params_with_prefix()
-        if not allow_missing:
-            # a shared parameter may be stored under only one of its names
-            params_inv = defaultdict(list)
-            for k, v in params.items():
-                params_inv[v].append(k)
-            for name, param in params.items():
-                assert any(p in loaded for p in params_inv[param]), \
-                    "Parameter '%s' is missing in %s, which contains parameters: %s. Set " \
-                    "allow_missing=True to ignore missing parameters." % (
-                        name, source, _brief_print_list(loaded.keys()))
-        for name in loaded:
-            if not ignore_extra and name not in params:
-                raise ValueError(
-                    "Parameter '%s' loaded from %s is not present in ParameterDict, which "
-                    "contains parameters %s. Set ignore_extra=True to ignore. " % (
-                        name, source, _brief_print_list(self._params.keys())))
-            if name in params:
-                params[name]._load_init(loaded[name], ctx, cast_dtype=cast_dtype,
-                                        dtype_source=dtype_source)
+        block_io.load_structural(self, loaded, source, ctx, allow_missing, ignore_extra,
+                                 cast_dtype, dtype_source)
 
     def load_params(self, filename, ctx=None, allow_missing=False, ignore_extra=False):
         """[Deprecated] Use load_parameters."""
@@ -367,42 +322,12 @@ class Block:
         """Save the structure (``<prefix>-model.json``) and the parameters
         (``<prefix>-model.params``) so that `load` can restore names on a model built
         again in the same order."""
-        model = {}
-
-        def walk(blk, index, structure):
-            mdl = {'orig_name': blk.name, 'hybridized': False, 'children': {}}
-            structure[type(blk).__name__.lower() + str(index[0])] = mdl
-            for ch_name, child in blk._children.items():
-                index[0] += 1
-                mdl['children'][child.name] = ch_name
-                walk(child, index, mdl)
-        walk(self, [0], model)
-        with open(prefix + '-model.json', 'w') as fp:
-            json.dump(model, fp)
-        self.save_parameters(prefix + '-model.params')
+        block_io.save_model(self, prefix)
 
     def load(self, prefix):
         """Load a model saved by `save`: restore the saved Block names, then the
         parameters. The model must be built in the same order as when saved."""
-        with open(prefix + '-model.json') as fp:
-            model = json.load(fp)
-
-        def walk(blk, index, structure):
-            key = type(blk).__name__.lower() + str(index[0])
-            if key not in structure:
-                raise MXNetError('Block.load: the model in %s-model.json has no %s; build the '
-                                 'model in the same order as when it was saved' % (prefix, key))
-            mdl = structure[key]
-            blk._name = mdl['orig_name']
-            for _, child in blk._children.items():
-                index[0] += 1
-                walk(child, index, mdl)
-            children = mdl['children']
-            for ch_name in list(blk._children.keys()):
-                child = blk._children.pop(ch_name)
-                blk._children[children.get(child.name, ch_name)] = child
-        walk(self, [0], model)
-        self.load_parameters(prefix + '-model.params')
+        block_io.load_model(self, prefix)
 
     # ------------------------------------------------------------ structure
     def register_child(self, block, name=None):
