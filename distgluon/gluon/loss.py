@@ -19,7 +19,7 @@ from .block import HybridBlock
 __all__ = ['Loss', 'L2Loss', 'L1Loss', 'SigmoidBinaryCrossEntropyLoss', 'SigmoidBCELoss',
            'SoftmaxCrossEntropyLoss', 'SoftmaxCELoss', 'KLDivLoss', 'HuberLoss', 'HingeLoss',
            'SquaredHingeLoss', 'LogisticLoss', 'TripletLoss', 'PoissonNLLLoss',
-           'CosineEmbeddingLoss']
+           'CosineEmbeddingLoss', 'CTCLoss']
 
 
 def _apply_weighting(F, loss, weight=None, sample_weight=None):
@@ -368,3 +368,52 @@ class CosineEmbeddingLoss(Loss):
         else:
             eps_arr = F.full((1, 1), 1e-12)
         return x_dot_y / F.broadcast_maximum(x_norm * y_norm, eps_arr)
+
+
+class CTCLoss(Loss):
+    r"""Connectionist Temporal Classification loss, one value per sequence, shape (N,).
+
+    Parameters
+    ----------
+    layout : str, default 'NTC'
+        Layout of ``pred``: 'NTC' or 'TNC' (batch, time, alphabet).
+    label_layout : str, default 'NT'
+        Layout of ``label``: 'NT' or 'TN'.
+    weight : float or None
+        Global scalar weight for the loss.
+
+    Call as ``loss(pred, label, pred_lengths=None, label_lengths=None,
+    sample_weight=None)``. ``pred`` holds unnormalised scores; the last channel
+    (``alphabet_size - 1``) is the blank. ``label`` holds zero-based classes padded with
+    -1 unless ``label_lengths`` (N,) is given; ``pred_lengths`` (N,) gives each
+    sequence's number of steps.
+
+    Examples
+    --------
+    >>> loss = mx.gluon.loss.CTCLoss()
+    >>> loss(mx.nd.zeros((1, 3, 3)), mx.nd.array([[0, -1]]))   # label "a" of {a, b}
+    [1.5040774]
+    """
+
+    def __init__(self, layout='NTC', label_layout='NT', weight=None, **kwargs):
+        if layout not in ('NTC', 'TNC'):
+            raise AssertionError("Only 'NTC' and 'TNC' layouts for pred are supported. "
+                                 "Got: %s" % layout)
+        if label_layout not in ('NT', 'TN'):
+            raise AssertionError("Only 'NT' and 'TN' layouts for label are supported. "
+                                 "Got: %s" % label_layout)
+        self._layout = layout
+        self._label_layout = label_layout
+        super().__init__(weight, label_layout.find('N'), **kwargs)
+
+    def hybrid_forward(self, F, pred, label, pred_lengths=None, label_lengths=None,
+                       sample_weight=None):
+        if self._layout == 'NTC':
+            pred = F.swapaxes(pred, 0, 1)
+        if self._batch_axis == 1:
+            label = F.swapaxes(label, 0, 1)
+        # The op takes only the lengths it uses, in order (MXNet drops None inputs).
+        inputs = [pred, label] + [x for x in (pred_lengths, label_lengths) if x is not None]
+        loss = F.CTCLoss(*inputs, use_data_lengths=pred_lengths is not None,
+                         use_label_lengths=label_lengths is not None, blank_label='last')
+        return _apply_weighting(F, loss, self._weight, sample_weight)

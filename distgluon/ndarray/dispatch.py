@@ -141,12 +141,14 @@ def bind_arguments(op, args, kwargs):
             if inputs[i] is not None:
                 raise TypeError('{}: got two values for input {!r}'.format(op.name, n))
             inputs[i] = kwargs.pop(n)
-    while inputs and inputs[-1] is None:
-        inputs.pop()
-    for i, x in enumerate(inputs):
+    # optional inputs left out (None) are dropped, as MXNet's generated functions do;
+    # each op checks the number of inputs its attributes call for
+    given = []
+    for name, x in zip(names, inputs):
         if x is None:
-            raise MXNetError('{}: input {!r} is missing'.format(op.name, names[i]))
+            continue
         if not isinstance(x, NDArray):
             raise TypeError('{}: input {!r} must be an NDArray, got {}'.format(
-                op.name, names[i], type(x).__name__))
-    return inputs, kwargs
+                op.name, name, type(x).__name__))
+        given.append(x)
+    return given, kwargs

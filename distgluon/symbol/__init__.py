@@ -138,3 +138,4 @@ for _name in ('uniform', 'normal', 'gamma', 'exponential', 'poisson', 'negative_
 __all__ = ['Symbol', 'var', 'Variable', 'Group', 'load', 'load_json', 'Executor']
 from ..ndarray import namespaces as _ns  # noqa: E402  (mx.sym.linalg / contrib / image)
 _ns.install(sys.modules[__name__])
+from .creation import zeros, ones, full, arange, linspace, eye  # noqa: E402,F401

@@ -35,7 +35,9 @@ def run_graph(sym, values, ctx=None):
         a = node.params()
         if not inputs:
             a = Attrs(a)
-            if a.get('ctx') is None and ctx is not None:
+            # a creation/random node runs on the context given to eval/bind unless the
+            # user fixed one when building it
+            if ctx is not None and 'ctx' not in (getattr(node, 'attrs', None) or {}):
                 a['ctx'] = ctx
         res = invoke(node.op, inputs, None, attrs=a)
         if not isinstance(res, list):

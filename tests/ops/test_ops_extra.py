@@ -8,6 +8,7 @@ symmetric central differences, and the random image ops against their definition
 """
 import json
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -16,6 +17,9 @@ import distgluon as mx
 from distgluon.base import MXNetError
 from distgluon.ndarray import namespaces
 from distgluon.ops.registry import all_ops
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'fixtures'))
+from oracle_record import backward_fn_case, call_fn_case, fn_case_inputs  # noqa: E402
 
 if not hasattr(mx.nd, 'linalg'):      # until ndarray/__init__ calls install itself
     namespaces.install(mx.nd)
@@ -28,18 +32,6 @@ with open(FIXTURE) as _f:
 ERRORS = {'MXNetError': MXNetError, 'ValueError': ValueError, 'TypeError': TypeError}
 # Where we deliberately differ (see the Notes of the op modules).
 ZERO_D = {'allclose-0', 'allclose-1', 'allclose-2', 'allclose-3', 'allclose-4'}
-
-
-def _resolve(path):
-    obj = mx.nd
-    for part in path.split('.'):
-        obj = getattr(obj, part)
-    return obj
-
-
-def _head(shape):
-    n = int(np.prod(shape))
-    return np.cos(1 + np.arange(n)).reshape(shape)
 
 
 def _check(got, rec, what):
@@ -55,20 +47,12 @@ def _check(got, rec, what):
 
 @pytest.mark.parametrize('case', CASES, ids=[c['id'] for c in CASES])
 def test_matches_mxnet_recording(case):
-    inputs = [mx.nd.array(np.array(i['data'], dtype=np.float64), dtype=i['dtype'])
-              for i in case['inputs']]
-    for k in case['wrt']:
-        inputs[k].attach_grad()
-    fn = _resolve(case['fn'])
+    inputs = fn_case_inputs(mx, case)
     if 'error' in case:
         with pytest.raises(ERRORS[case['error']]):
-            with mx.autograd.record():
-                out = fn(*inputs, **case['kwargs'])
-            [o.asnumpy() for o in (out if isinstance(out, (list, tuple)) else [out])]
+            [o.asnumpy() for o in call_fn_case(mx, case, inputs)]
         return
-    with mx.autograd.record():
-        outs = fn(*inputs, **case['kwargs'])
-    outs = list(outs) if isinstance(outs, (list, tuple)) else [outs]
+    outs = call_fn_case(mx, case, inputs)
     assert len(outs) == len(case['outputs'])
     for i, (o, rec) in enumerate(zip(outs, case['outputs'])):
         if case['id'] in ZERO_D:       # MXNet: shape (); ours (1,)
@@ -76,13 +60,18 @@ def test_matches_mxnet_recording(case):
             rec = dict(rec, data=[rec['data']], shape=[1])
         _check(o.asnumpy(), rec, '{} output {}'.format(case['id'], i))
     if case['wrt']:
-        mx.autograd.backward(outs, [mx.nd.array(_head(o.shape), dtype=o.dtype) for o in outs])
+        backward_fn_case(mx, outs)
         for k, rec in zip(case['wrt'], case['grads']):
             _check(inputs[k].grad.asnumpy(), rec, '{} grad of input {}'.format(case['id'], k))
 
 
 def test_fixture_covers_every_new_namespace_op():
     fns = {c['fn'] for c in CASES}
+    # CTCLoss's contrib aliases are recorded with the sequence/CTC fixture
+    other = json.load(open(os.path.join(os.path.dirname(__file__), '..', 'fixtures',
+                                        'sequence_ctc.json')))
+    fns |= {c['fn'] for group in other.values() if isinstance(group, list)
+            for c in group if isinstance(c, dict) and 'fn' in c}
     for sub, prefix in namespaces.PREFIXES.items():
         for name in all_ops():
             short = name[len(prefix):]
