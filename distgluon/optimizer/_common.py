@@ -1,6 +1,9 @@
 """Small helpers shared by the optimizer modules: state allocation, the dense view of a
-gradient, the row set of a row-sparse gradient, and MXNet's two clipping conventions."""
+gradient, the row set of a row-sparse gradient, MXNet's two clipping conventions, Adam's
+moment estimates, and the base class of the optimizers with Adam's two moment states."""
 import numpy as np
+
+from .optimizer import Optimizer
 
 __all__ = []
 
@@ -14,6 +17,12 @@ def zeros_state(weight, dtype=None):
     """
     from ..ndarray import zeros
     return zeros(weight.shape, weight.context, dtype=weight.dtype if dtype is None else dtype)
+
+
+def momentum_state(momentum, weight):
+    """The momentum state of SGD-like rules: None when ``momentum`` is 0, else zeros
+    shaped like ``weight``."""
+    return None if momentum == 0.0 else zeros_state(weight)
 
 
 def dense(arr):
@@ -50,3 +59,34 @@ def bump(*arrays):
         if arr is not None:
             arr._version += 1
 
+
+
+def update_moments(mean, var, g, beta1, beta2, dtype):
+    """Adam's moment estimates, in place, in ``dtype``::
+
+        mean = beta1 * mean + (1 - beta1) * g
+        var = beta2 * var + (1 - beta2) * g**2
+    """
+    mean *= dtype(beta1)
+    mean += dtype(1 - beta1) * g
+    var *= dtype(beta2)
+    var += dtype(1 - beta2) * (g * g)
+
+
+class TwoMoments(Optimizer):
+    """Base of Adam, AdamW, Adamax, LAMB and Nadam: keeps ``beta1`` and ``beta2``, and two
+    states shaped like the weight (the first moment and the second moment, or AdaMax's
+    infinity norm). Not registered."""
+
+    def __init__(self, learning_rate, beta1, beta2, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta1 = beta1
+        self.beta2 = beta2
+
+    def create_state(self, index, weight):
+        return (zeros_state(weight), zeros_state(weight))
+
+    def _common_t(self, index):
+        """Count the update and return ``(lr, wd, t)``, ``t`` the index's update count."""
+        lr, wd = self._common(index)
+        return lr, wd, self._index_update_count[index]

@@ -4,8 +4,8 @@ import math
 
 import numpy as np
 
-from .optimizer import Optimizer, register, clip_scaled
-from ._common import zeros_state, dense, sparse_rows, bump
+from .optimizer import register, clip_scaled
+from ._common import TwoMoments, dense, sparse_rows, bump, update_moments
 
 __all__ = ['Adam', 'adam_step']
 
@@ -23,10 +23,7 @@ def adam_step(weight, grad, mean, var, lr, wd, beta1=0.9, beta2=0.999, epsilon=1
     """
     dtype = weight.dtype.type
     g = clip_scaled(grad, rescale_grad, clip_gradient, wd, weight)
-    mean *= dtype(beta1)
-    mean += dtype(1 - beta1) * g
-    var *= dtype(beta2)
-    var += dtype(1 - beta2) * (g * g)
+    update_moments(mean, var, g, beta1, beta2, dtype)
     weight -= dtype(lr) * mean / (np.sqrt(var) + dtype(epsilon))
 
 
@@ -42,7 +39,7 @@ def lazy_rows_step(step, weight, rows, grad_rows, states, *args, **kwargs):
 
 
 @register
-class Adam(Optimizer):
+class Adam(TwoMoments):
     """The Adam optimizer (Kingma & Ba, http://arxiv.org/abs/1412.6980).
 
     At step t::
@@ -70,18 +67,12 @@ class Adam(Optimizer):
 
     def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8,
                  lazy_update=True, **kwargs):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self.beta1 = beta1
-        self.beta2 = beta2
+        super().__init__(learning_rate, beta1, beta2, **kwargs)
         self.epsilon = epsilon
         self.lazy_update = lazy_update
 
-    def create_state(self, index, weight):
-        return (zeros_state(weight), zeros_state(weight))  # mean, variance
-
     def update(self, index, weight, grad, state):
-        lr, wd = self._common(index)
-        t = self._index_update_count[index]
+        lr, wd, t = self._common_t(index)
         lr *= math.sqrt(1. - self.beta2 ** t) / (1. - self.beta1 ** t)
         mean, var = state
         args = (lr, wd, self.beta1, self.beta2, self.epsilon, self.rescale_grad,

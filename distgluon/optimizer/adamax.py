@@ -2,8 +2,8 @@
 function."""
 import numpy as np
 
-from .optimizer import Optimizer, register
-from ._common import zeros_state, dense, py_clip, bump
+from .optimizer import register
+from ._common import TwoMoments, dense, py_clip, bump
 
 __all__ = ['Adamax', 'adamax_step']
 
@@ -27,7 +27,7 @@ def adamax_step(weight, grad, m, u, lr, wd, beta1=0.9, beta2=0.999, rescale_grad
 
 
 @register
-class Adamax(Optimizer):
+class Adamax(TwoMoments):
     """The AdaMax optimizer, a variant of Adam based on the infinity norm
     (http://arxiv.org/abs/1412.6980, section 7).
 
@@ -47,16 +47,10 @@ class Adamax(Optimizer):
     """
 
     def __init__(self, learning_rate=0.002, beta1=0.9, beta2=0.999, **kwargs):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self.beta1 = beta1
-        self.beta2 = beta2
-
-    def create_state(self, index, weight):
-        return (zeros_state(weight), zeros_state(weight))  # mean, infinity norm
+        super().__init__(learning_rate, beta1, beta2, **kwargs)
 
     def update(self, index, weight, grad, state):
-        lr, wd = self._common(index)
-        t = self._index_update_count[index]
+        lr, wd, t = self._common_t(index)
         lr /= (1. - self.beta1 ** t)
         m, u = state
         adamax_step(weight._data, dense(grad), m._data, u._data, lr, wd, self.beta1,

@@ -4,8 +4,8 @@ import math
 
 import numpy as np
 
-from .optimizer import Optimizer, register, clip_scaled
-from ._common import zeros_state, dense, bump
+from .optimizer import register, clip_scaled
+from ._common import TwoMoments, dense, bump, update_moments
 
 __all__ = ['AdamW', 'adamw_step']
 
@@ -26,10 +26,7 @@ def adamw_step(weight, grad, mean, var, lr, eta, wd, beta1=0.9, beta2=0.999, eps
         return False
     dtype = weight.dtype.type
     g = clip_scaled(grad, rescale_grad, clip_gradient)
-    mean *= dtype(beta1)
-    mean += dtype(1 - beta1) * g
-    var *= dtype(beta2)
-    var += dtype(1 - beta2) * (g * g)
+    update_moments(mean, var, g, beta1, beta2, dtype)
     upd = dtype(lr) * mean / (np.sqrt(var) + dtype(epsilon))
     upd += dtype(wd) * weight
     upd *= dtype(eta)
@@ -38,7 +35,7 @@ def adamw_step(weight, grad, mean, var, lr, eta, wd, beta1=0.9, beta2=0.999, eps
 
 
 @register
-class AdamW(Optimizer):
+class AdamW(TwoMoments):
     """Adam with decoupled weight decay (Loshchilov & Hutter,
     https://arxiv.org/abs/1711.05101).
 
@@ -73,19 +70,13 @@ class AdamW(Optimizer):
 
     def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-6,
                  correct_bias=True, **kwargs):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self.beta1 = beta1
-        self.beta2 = beta2
+        super().__init__(learning_rate, beta1, beta2, **kwargs)
         self.epsilon = epsilon
         self.correct_bias = correct_bias
 
-    def create_state(self, index, weight):
-        return (zeros_state(weight), zeros_state(weight))  # mean, variance
-
     def update(self, index, weight, grad, state):
-        lr, wd = self._common(index)
+        lr, wd, t = self._common_t(index)
         if self.correct_bias:
-            t = self._index_update_count[index]
             lr *= math.sqrt(1. - self.beta2 ** t) / (1. - self.beta1 ** t)
         mean, var = state
         if adamw_step(weight._data, dense(grad), mean._data, var._data, 1.0, lr, wd,

@@ -1,7 +1,7 @@
 """DCASGD, delay-compensated asynchronous SGD (``mx.optimizer.DCASGD``), and its pure
 update function."""
 from .optimizer import Optimizer, register
-from ._common import zeros_state, dense, py_clip, bump
+from ._common import momentum_state, dense, py_clip, bump
 
 __all__ = ['DCASGD', 'dcasgd_step']
 
@@ -57,8 +57,7 @@ class DCASGD(Optimizer):
         self.lamda = lamda
 
     def create_state(self, index, weight):
-        mom = None if self.momentum == 0.0 else zeros_state(weight)
-        return (mom, weight.copy())  # momentum, previous weight
+        return (momentum_state(self.momentum, weight), weight.copy())  # momentum, previous weight
 
     def update(self, index, weight, grad, state):
         lr, wd = self._common(index)

@@ -4,8 +4,8 @@ import os
 
 import numpy as np
 
-from .optimizer import Optimizer, register, clip_scaled
-from ._common import zeros_state, dense, bump
+from .optimizer import register, clip_scaled
+from ._common import TwoMoments, dense, bump, update_moments
 
 __all__ = ['LAMB', 'lamb_step']
 
@@ -26,10 +26,7 @@ def lamb_step(weight, grad, mean, var, lr, wd, t, beta1=0.9, beta2=0.999, epsilo
     """
     dtype = weight.dtype.type
     g = clip_scaled(grad, rescale_grad, clip_gradient)
-    mean *= dtype(beta1)
-    mean += dtype(1 - beta1) * g
-    var *= dtype(beta2)
-    var += dtype(1 - beta2) * (g * g)
+    update_moments(mean, var, g, beta1, beta2, dtype)
     if bias_correction:
         u = (mean / dtype(1. - beta1 ** t)) / (np.sqrt(var / dtype(1. - beta2 ** t))
                                               + dtype(epsilon))
@@ -48,7 +45,7 @@ def lamb_step(weight, grad, mean, var, lr, wd, t, beta1=0.9, beta2=0.999, epsilo
 
 
 @register
-class LAMB(Optimizer):
+class LAMB(TwoMoments):
     """LAMB optimizer (You et al., https://arxiv.org/abs/1904.00962): Adam's direction
     plus weight decay, with a per-layer trust ratio ``||w|| / ||update||``.
 
@@ -68,9 +65,7 @@ class LAMB(Optimizer):
 
     def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-6,
                  lower_bound=None, upper_bound=None, bias_correction=True, **kwargs):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self.beta1 = beta1
-        self.beta2 = beta2
+        super().__init__(learning_rate, beta1, beta2, **kwargs)
         self.epsilon = epsilon
         self.lower_bound = lower_bound
         self.upper_bound = upper_bound
@@ -78,12 +73,8 @@ class LAMB(Optimizer):
         self.aggregate_num = max(1, min(45, int(os.getenv('MXNET_OPTIMIZER_AGGREGATION_SIZE',
                                                           '45'))))
 
-    def create_state(self, index, weight):
-        return (zeros_state(weight), zeros_state(weight))  # mean, variance
-
     def update(self, index, weight, grad, state):
-        lr, wd = self._common(index)
-        t = self._index_update_count[index]
+        lr, wd, t = self._common_t(index)
         mean, var = state
         lamb_step(weight._data, dense(grad), mean._data, var._data, lr, wd, t, self.beta1,
                   self.beta2, self.epsilon, self.lower_bound or None,

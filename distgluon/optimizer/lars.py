@@ -5,7 +5,7 @@ import numpy as np
 
 from .optimizer import Optimizer, register
 from .sgd import sgd_step
-from ._common import zeros_state, dense, sparse_rows, bump
+from ._common import momentum_state, dense, sparse_rows, bump
 
 __all__ = ['LARS', 'lars_rate']
 
@@ -54,6 +54,8 @@ class LARS(Optimizer):
     """
     _master_copy_first = False
     _mp_warning_name = 'SGD optimizer'
+    # Only names ending in ``_weight`` keep their weight decay (see `Optimizer.set_wd_mult`).
+    _wd_suffixes = ('_weight',)
 
     def __init__(self, momentum=0.0, lazy_update=True, eta=0.001, eps=0,
                  momentum_correction=True, **kwargs):
@@ -73,38 +75,14 @@ class LARS(Optimizer):
         (for momentum correction)."""
         if self.cur_lr is not None:
             self.last_lr = self.cur_lr
-        lr = self.lr_scheduler(self.num_update) if self.lr_scheduler is not None else self.lr
+        lr = self.learning_rate
         if self.cur_lr is None:
             self.last_lr = lr
         self.cur_lr = lr
-        lrs = [lr for _ in indices]
-        for i, index in enumerate(indices):
-            if index in self.param_dict:
-                lrs[i] *= self.param_dict[index].lr_mult
-            elif index in self.lr_mult:
-                lrs[i] *= self.lr_mult[index]
-            elif index in self.idx2name:
-                lrs[i] *= self.lr_mult.get(self.idx2name[index], 1.0)
-        return lrs
-
-    def set_wd_mult(self, args_wd_mult):
-        """Like `Optimizer.set_wd_mult`, but only names ending in ``_weight`` keep their
-        weight decay."""
-        self.wd_mult = {}
-        for n in self.idx2name.values():
-            if not n.endswith('_weight'):
-                self.wd_mult[n] = 0.0
-        if self.sym_info:
-            attr, arg_names = self.sym_info
-            for name in arg_names:
-                if name in attr and '__wd_mult__' in attr[name]:
-                    self.wd_mult[name] = float(attr[name]['__wd_mult__'])
-        self.wd_mult.update(args_wd_mult)
+        return self._times_mult(lr, indices, self.lr_mult, 'lr_mult')
 
     def create_state(self, index, weight):
-        if self.momentum == 0.0:
-            return None
-        return zeros_state(weight)
+        return momentum_state(self.momentum, weight)
 
     def update(self, index, weight, grad, state):
         self._update_count(index)

@@ -7,7 +7,7 @@ import numpy as np
 
 from .optimizer import Optimizer, register
 from .sgd import sgd_step
-from ._common import zeros_state, dense, bump
+from ._common import momentum_state, dense, bump
 
 __all__ = ['LBSGD', 'lbsgd_multiplier']
 
@@ -78,9 +78,7 @@ class LBSGD(Optimizer):
         self.admult = 1
 
     def create_state(self, index, weight):
-        if self.momentum == 0.0:
-            return None
-        return zeros_state(weight)
+        return momentum_state(self.momentum, weight)
 
     def _get_lars(self, weight, g, wd):
         weight2 = float(np.sum(np.square(weight, dtype=np.float32)))

@@ -2,8 +2,8 @@
 function."""
 import numpy as np
 
-from .optimizer import Optimizer, register
-from ._common import zeros_state, dense, py_clip, bump
+from .optimizer import register
+from ._common import TwoMoments, dense, py_clip, bump
 
 __all__ = ['Nadam', 'nadam_step']
 
@@ -34,7 +34,7 @@ def nadam_step(weight, grad, m, v, lr, wd, t, m_schedule, beta1=0.9, beta2=0.999
 
 
 @register
-class Nadam(Optimizer):
+class Nadam(TwoMoments):
     """The Nesterov Adam optimizer (http://cs229.stanford.edu/proj2015/054_report.pdf).
 
     Parameters
@@ -56,19 +56,13 @@ class Nadam(Optimizer):
 
     def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8,
                  schedule_decay=0.004, **kwargs):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self.beta1 = beta1
-        self.beta2 = beta2
+        super().__init__(learning_rate, beta1, beta2, **kwargs)
         self.epsilon = epsilon
         self.schedule_decay = schedule_decay
         self.m_schedule = 1.
 
-    def create_state(self, index, weight):
-        return (zeros_state(weight), zeros_state(weight))  # mean, variance
-
     def update(self, index, weight, grad, state):
-        lr, wd = self._common(index)
-        t = self._index_update_count[index]
+        lr, wd, t = self._common_t(index)
         m, v = state
         self.m_schedule = nadam_step(weight._data, dense(grad), m._data, v._data, lr, wd, t,
                                      self.m_schedule, self.beta1, self.beta2, self.epsilon,

@@ -1,7 +1,7 @@
 """Nesterov accelerated gradient (``mx.optimizer.NAG``) and its pure update function."""
 from .optimizer import Optimizer, register, clip_scaled
 from .sgd import sgd_step
-from ._common import zeros_state, dense, bump
+from ._common import momentum_state, dense, bump
 
 __all__ = ['NAG', 'nag_step']
 
@@ -60,9 +60,7 @@ class NAG(Optimizer):
         self.momentum = momentum
 
     def create_state(self, index, weight):
-        if self.momentum == 0.0:
-            return None
-        return zeros_state(weight)
+        return momentum_state(self.momentum, weight)
 
     def update(self, index, weight, grad, state):
         lr, wd = self._common(index)

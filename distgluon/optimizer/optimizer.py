@@ -170,29 +170,31 @@ class Optimizer:
 
     def set_lr_mult(self, args_lr_mult):
         """Per-parameter learning-rate multipliers, keyed by name or index."""
-        self.lr_mult = {}
-        if self.sym_info:
-            attr, arg_names = self.sym_info
-            for name in arg_names:
-                if name in attr and '__lr_mult__' in attr[name]:
-                    self.lr_mult[name] = float(attr[name]['__lr_mult__'])
+        self.lr_mult = self._sym_mults('__lr_mult__')
         self.lr_mult.update(args_lr_mult)
+
+    # Names in ``param_idx2name`` that end in none of these get no weight decay.
+    _wd_suffixes = ('_weight', '_gamma')
 
     def set_wd_mult(self, args_wd_mult):
         """Per-parameter weight-decay multipliers, keyed by name or index.
 
         Names in ``param_idx2name`` that do not end in ``_weight`` or ``_gamma`` get 0.
         """
-        self.wd_mult = {}
-        for n in self.idx2name.values():
-            if not (n.endswith('_weight') or n.endswith('_gamma')):
-                self.wd_mult[n] = 0.0
+        self.wd_mult = {n: 0.0 for n in self.idx2name.values()
+                        if not n.endswith(self._wd_suffixes)}
+        self.wd_mult.update(self._sym_mults('__wd_mult__'))
+        self.wd_mult.update(args_wd_mult)
+
+    def _sym_mults(self, key):
+        """``{argument name: float(attribute key)}`` from the symbol given as ``sym``."""
+        mults = {}
         if self.sym_info:
             attr, arg_names = self.sym_info
             for name in arg_names:
-                if name in attr and '__wd_mult__' in attr[name]:
-                    self.wd_mult[name] = float(attr[name]['__wd_mult__'])
-        self.wd_mult.update(args_wd_mult)
+                if name in attr and key in attr[name]:
+                    mults[name] = float(attr[name][key])
+        return mults
 
     def _set_current_context(self, device_id):
         """Keep separate update counts per device, as MXNet does."""
@@ -209,33 +211,30 @@ class Optimizer:
             self.num_update = max(self._index_update_count[idx], self.num_update)
 
     def _get_lrs(self, indices):
-        lr = self.lr_scheduler(self.num_update) if self.lr_scheduler is not None else self.lr
-        lrs = [lr for _ in indices]
-        for i, index in enumerate(indices):
-            if index in self.param_dict:
-                lrs[i] *= self.param_dict[index].lr_mult
-            elif index in self.lr_mult:
-                lrs[i] *= self.lr_mult[index]
-            elif index in self.idx2name:
-                lrs[i] *= self.lr_mult.get(self.idx2name[index], 1.0)
-        return lrs
+        return self._times_mult(self.learning_rate, indices, self.lr_mult, 'lr_mult')
 
     def _get_lr(self, index):
         return self._get_lrs([index])[0]
 
     def _get_wds(self, indices):
-        wds = [self.wd for _ in indices]
-        for i, index in enumerate(indices):
-            if index in self.param_dict:
-                wds[i] *= self.param_dict[index].wd_mult
-            elif index in self.wd_mult:
-                wds[i] *= self.wd_mult[index]
-            elif index in self.idx2name:
-                wds[i] *= self.wd_mult.get(self.idx2name[index], 1.0)
-        return wds
+        return self._times_mult(self.wd, indices, self.wd_mult, 'wd_mult')
 
     def _get_wd(self, index):
         return self._get_wds([index])[0]
+
+    def _times_mult(self, value, indices, mult, attr):
+        """``value`` times the multiplier of each index: its Parameter's ``attr``
+        ('lr_mult' or 'wd_mult'), else ``mult`` (the optimizer's dict of the same name)
+        for the index, else ``mult`` for the index's name."""
+        out = [value for _ in indices]
+        for i, index in enumerate(indices):
+            if index in self.param_dict:
+                out[i] *= getattr(self.param_dict[index], attr)
+            elif index in mult:
+                out[i] *= mult[index]
+            elif index in self.idx2name:
+                out[i] *= mult.get(self.idx2name[index], 1.0)
+        return out
 
     def _common(self, index):
         """Count the update and return (lr, wd) for it: the preamble of most rules."""

@@ -3,7 +3,7 @@ import numpy as np
 
 from ..base import MXNetError
 from .optimizer import Optimizer, register, clip_scaled
-from ._common import zeros_state, dense, bump
+from ._common import momentum_state, dense, bump
 
 __all__ = ['Signum', 'signum_step', 'signsgd_step']
 
@@ -69,9 +69,7 @@ class Signum(Optimizer):
         self.wd_lh = wd_lh
 
     def create_state(self, index, weight):
-        if self.momentum == 0.0:
-            return None
-        return zeros_state(weight)
+        return momentum_state(self.momentum, weight)
 
     def update(self, index, weight, grad, state):
         lr, wd = self._common(index)

@@ -3,8 +3,8 @@ argmax_channel) through ``mx.nd``, checked against numpy and against results
 recorded from MXNet 1.9.1 (tests/fixtures/ops_reduce_sort_gather.json, produced by
 tests/fixtures/gen_ops_reduce_sort_gather.py run with the MXNet venv)."""
 import itertools
-import json
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -12,56 +12,12 @@ import pytest
 import distgluon as mx
 from distgluon.base import MXNetError
 
-FIXTURE = os.path.join(os.path.dirname(__file__), '..', 'fixtures',
-                       'ops_reduce_sort_gather.json')
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ops_replay import load_cases, replay  # noqa: E402
+
 REDUCE_OPS = {'sum', 'sum_axis', 'mean', 'prod', 'nansum', 'nanprod', 'max', 'max_axis',
               'min', 'min_axis', 'norm', 'argmax', 'argmin', 'argmax_channel'}
-ERRORS = {'MXNetError': MXNetError, 'IndexError': IndexError}
-
-
-def _load(ops):
-    with open(FIXTURE) as f:
-        return [c for c in json.load(f)['cases'] if c['op'] in ops]
-
-
-def _check_array(got, rec, what):
-    assert got.shape == tuple(rec['shape']), what
-    assert np.dtype(got.dtype).name == rec['dtype'], what
-    tol = 2e-3 if rec['dtype'] == 'float16' else 1e-5
-    np.testing.assert_allclose(np.asarray(got.asnumpy(), dtype=np.float64),
-                               np.array(rec['data'], dtype=np.float64), rtol=tol,
-                               atol=tol, equal_nan=True, err_msg=what)
-
-
-def replay(case):
-    """Run one recorded MXNet case through distgluon and compare everything."""
-    xs = [mx.nd.array(np.array(i['data'], dtype=np.float64), dtype=i['dtype'])
-          for i in case['inputs']]
-    fn = getattr(mx.nd, case['op'])
-    if 'error' in case:
-        with pytest.raises(ERRORS[case['error']]):
-            fn(*xs, **case['attrs'])
-        return
-    if case['head'] is None:
-        ys = fn(*xs, **case['attrs'])
-    else:
-        for i in case['wrt']:
-            xs[i].attach_grad()
-        with mx.autograd.record():
-            ys = fn(*xs, **case['attrs'])
-        outs = ys if isinstance(ys, list) else [ys]
-        heads = [(o, mx.nd.array(np.array(h), dtype=o.dtype))
-                 for o, h in zip(outs, case['head']) if h is not None]
-        mx.autograd.backward([o for o, _ in heads], [h for _, h in heads])
-        for i, g in zip(case['wrt'], case['grads']):
-            _check_array(xs[i].grad, g, 'gradient of input {}'.format(i))
-    ys = ys if isinstance(ys, list) else [ys]
-    assert len(ys) == len(case['outputs'])
-    for k, (y, rec) in enumerate(zip(ys, case['outputs'])):
-        _check_array(y, rec, 'output {}'.format(k))
-
-
-CASES = _load(REDUCE_OPS)
+CASES = load_cases('ops_reduce_sort_gather.json', REDUCE_OPS)
 
 
 def test_fixture_covers_the_reductions():

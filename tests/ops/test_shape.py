@@ -5,8 +5,8 @@ tests/fixtures/reshape_codes.json and tests/fixtures/shape_ops.json, both produc
 tests/fixtures/gen_shape_fixtures.py run with the MXNet venv. Gradients are also
 checked numerically by tests/ops/test_gradcheck.py from each op's ``samples``.
 """
-import json
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -14,13 +14,10 @@ import pytest
 import distgluon as mx
 from distgluon.base import MXNetError
 
-FIXTURES = os.path.join(os.path.dirname(__file__), '..', 'fixtures')
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ops_replay import load_cases, replay  # noqa: E402
+
 RNG = np.random.default_rng(7)
-
-
-def _load(name):
-    with open(os.path.join(FIXTURES, name)) as f:
-        return json.load(f)['cases']
 
 
 def nd(x, dtype='float32'):
@@ -28,7 +25,7 @@ def nd(x, dtype='float32'):
 
 
 # ------------------------------------------------------------------ MXNet recordings
-RESHAPE_CASES = _load('reshape_codes.json')
+RESHAPE_CASES = load_cases('reshape_codes.json')
 
 
 def _reshape_id(c):
@@ -74,43 +71,12 @@ def test_reshape_fixture_has_codes_and_errors():
     assert sum(bool(c.get('size_mismatch')) for c in RESHAPE_CASES) >= 3
 
 
-OP_CASES = _load('shape_ops.json')
-
-
-def _check_array(got, rec, what):
-    assert got.shape == tuple(rec['shape']), what
-    assert np.dtype(got.dtype).name == rec['dtype'], what
-    np.testing.assert_allclose(np.asarray(got.asnumpy(), dtype=np.float64),
-                               np.array(rec['data'], dtype=np.float64).reshape(rec['shape']),
-                               rtol=1e-6, atol=1e-6, err_msg=what)
+OP_CASES = load_cases('shape_ops.json')
 
 
 @pytest.mark.parametrize('case', OP_CASES, ids=[c['id'] for c in OP_CASES])
 def test_matches_mxnet_recording(case):
-    xs = [mx.nd.array(np.array(i['data'], dtype=np.float64), dtype=i['dtype'])
-          for i in case['inputs']]
-    fn = getattr(mx.nd, case['op'])
-    if 'error' in case:
-        with pytest.raises(MXNetError):
-            fn(*xs, **case['attrs'])
-        return
-    if case['head'] is None:
-        ys = fn(*xs, **case['attrs'])
-    else:
-        for i in case['wrt']:
-            xs[i].attach_grad()
-        with mx.autograd.record():
-            ys = fn(*xs, **case['attrs'])
-        outs = ys if isinstance(ys, list) else [ys]
-        heads = [(o, mx.nd.array(np.array(h), dtype=o.dtype))
-                 for o, h in zip(outs, case['head']) if h is not None]
-        mx.autograd.backward([o for o, _ in heads], [h for _, h in heads])
-        for i, g in zip(case['wrt'], case['grads']):
-            _check_array(xs[i].grad, g, 'gradient of input {}'.format(i))
-    ys = ys if isinstance(ys, list) else [ys]
-    assert len(ys) == len(case['outputs'])
-    for k, (y, rec) in enumerate(zip(ys, case['outputs'])):
-        _check_array(y, rec, 'output {}'.format(k))
+    replay(case, tol=1e-6, equal_nan=False)
 
 
 # ------------------------------------------------------------------ numpy references

@@ -20,25 +20,44 @@ __all__ = ['Sequential', 'HybridSequential', 'Dense', 'Dropout', 'Embedding', 'B
            'HybridLambda']
 
 
-def _children_repr(block):
-    modstr = '\n'.join(['  ({key}): {block}'.format(key=key, block=_indent(repr(child), 2))
-                        for key, child in block._children.items()])
-    return '{name}(\n{modstr}\n)'.format(name=block.__class__.__name__, modstr=modstr)
+class _Stack:
+    """What `Sequential` and `HybridSequential` share: children added in order (named
+    '0', '1', ...) and run in that order, indexing and slicing, ``len`` and the repr."""
+
+    def __init__(self, prefix=None, params=None):
+        super().__init__(prefix=prefix, params=params)
+
+    def add(self, *blocks):
+        """Adds blocks on top of the stack (children named '0', '1', ...)."""
+        for block in blocks:
+            self.register_child(block)
+
+    def _run_children(self, x):
+        for block in self._children.values():
+            x = block(x)
+        return x
+
+    def __repr__(self):
+        modstr = '\n'.join(['  ({key}): {block}'.format(key=key, block=_indent(repr(child), 2))
+                            for key, child in self._children.items()])
+        return '{name}(\n{modstr}\n)'.format(name=self.__class__.__name__, modstr=modstr)
+
+    def __getitem__(self, key):
+        """``self[i]`` is a child; ``self[a:b]`` a new container (same prefix) of the same
+        children."""
+        layers = list(self._children.values())[key]
+        if isinstance(layers, list):
+            net = type(self)(prefix=self._prefix)
+            with net.name_scope():
+                net.add(*layers)
+            return net
+        return layers
+
+    def __len__(self):
+        return len(self._children)
 
 
-def _sequential_getitem(seq, key):
-    """``seq[i]`` is a child; ``seq[a:b]`` a new container (same prefix) of the same
-    children."""
-    layers = list(seq._children.values())[key]
-    if isinstance(layers, list):
-        net = type(seq)(prefix=seq._prefix)
-        with net.name_scope():
-            net.add(*layers)
-        return net
-    return layers
-
-
-class Sequential(Block):
+class Sequential(_Stack, Block):
     """Stacks Blocks sequentially.
 
     Examples
@@ -51,27 +70,8 @@ class Sequential(Block):
     ('sequential0_dense0', 2)
     """
 
-    def __init__(self, prefix=None, params=None):
-        super().__init__(prefix=prefix, params=params)
-
-    def add(self, *blocks):
-        """Adds blocks on top of the stack (children named '0', '1', ...)."""
-        for block in blocks:
-            self.register_child(block)
-
     def forward(self, x):
-        for block in self._children.values():
-            x = block(x)
-        return x
-
-    def __repr__(self):
-        return _children_repr(self)
-
-    def __getitem__(self, key):
-        return _sequential_getitem(self, key)
-
-    def __len__(self):
-        return len(self._children)
+        return self._run_children(x)
 
     def hybridize(self, active=True, **kwargs):
         """Activates or deactivates HybridBlock children recursively (warns when every
@@ -83,7 +83,7 @@ class Sequential(Block):
         super().hybridize(active, **kwargs)
 
 
-class HybridSequential(HybridBlock):
+class HybridSequential(_Stack, HybridBlock):
     """Stacks HybridBlocks sequentially.
 
     Examples
@@ -94,27 +94,8 @@ class HybridSequential(HybridBlock):
     >>> net[1:]          # a new HybridSequential holding the same second Dense
     """
 
-    def __init__(self, prefix=None, params=None):
-        super().__init__(prefix=prefix, params=params)
-
-    def add(self, *blocks):
-        """Adds blocks on top of the stack (children named '0', '1', ...)."""
-        for block in blocks:
-            self.register_child(block)
-
     def hybrid_forward(self, F, x):
-        for block in self._children.values():
-            x = block(x)
-        return x
-
-    def __repr__(self):
-        return _children_repr(self)
-
-    def __getitem__(self, key):
-        return _sequential_getitem(self, key)
-
-    def __len__(self):
-        return len(self._children)
+        return self._run_children(x)
 
 
 class Dense(HybridBlock):
@@ -216,16 +197,18 @@ def _norm_repr(block, in_channels):
 
 
 class _BatchNorm(HybridBlock):
-    """Shared implementation of `BatchNorm` and `BatchNormReLU`."""
+    """Shared implementation of `BatchNorm` and `BatchNormReLU` (which sets
+    ``_fuse_relu``)."""
+    _fuse_relu = False
 
     def __init__(self, axis=1, momentum=0.9, epsilon=1e-5, center=True, scale=True,
-                 use_global_stats=False, fuse_relu=False, beta_initializer='zeros',
-                 gamma_initializer='ones', running_mean_initializer='zeros',
-                 running_variance_initializer='ones', in_channels=0, **kwargs):
+                 use_global_stats=False, beta_initializer='zeros', gamma_initializer='ones',
+                 running_mean_initializer='zeros', running_variance_initializer='ones',
+                 in_channels=0, **kwargs):
         super().__init__(**kwargs)
         self._kwargs = {'axis': axis, 'eps': epsilon, 'momentum': momentum,
                         'fix_gamma': not scale, 'use_global_stats': use_global_stats}
-        self.fuse_relu = fuse_relu
+        self.fuse_relu = self._fuse_relu
         if in_channels != 0:
             self.in_channels = in_channels
         self.gamma = self.params.get('gamma', grad_req='write' if scale else 'null',
@@ -294,33 +277,10 @@ class BatchNorm(_BatchNorm):
     backward pass runs (as MXNet's operator does), with the biased batch variance.
     """
 
-    def __init__(self, axis=1, momentum=0.9, epsilon=1e-5, center=True, scale=True,
-                 use_global_stats=False, beta_initializer='zeros', gamma_initializer='ones',
-                 running_mean_initializer='zeros', running_variance_initializer='ones',
-                 in_channels=0, **kwargs):
-        super().__init__(axis=axis, momentum=momentum, epsilon=epsilon, center=center,
-                         scale=scale, use_global_stats=use_global_stats, fuse_relu=False,
-                         beta_initializer=beta_initializer,
-                         gamma_initializer=gamma_initializer,
-                         running_mean_initializer=running_mean_initializer,
-                         running_variance_initializer=running_variance_initializer,
-                         in_channels=in_channels, **kwargs)
-
 
 class BatchNormReLU(_BatchNorm):
     """`BatchNorm` followed by ReLU (same arguments and parameters)."""
-
-    def __init__(self, axis=1, momentum=0.9, epsilon=1e-5, center=True, scale=True,
-                 use_global_stats=False, beta_initializer='zeros', gamma_initializer='ones',
-                 running_mean_initializer='zeros', running_variance_initializer='ones',
-                 in_channels=0, **kwargs):
-        super().__init__(axis=axis, momentum=momentum, epsilon=epsilon, center=center,
-                         scale=scale, use_global_stats=use_global_stats, fuse_relu=True,
-                         beta_initializer=beta_initializer,
-                         gamma_initializer=gamma_initializer,
-                         running_mean_initializer=running_mean_initializer,
-                         running_variance_initializer=running_variance_initializer,
-                         in_channels=in_channels, **kwargs)
+    _fuse_relu = True
 
 
 class Embedding(HybridBlock):
@@ -365,7 +325,29 @@ class Flatten(HybridBlock):
         return self.__class__.__name__
 
 
-class InstanceNorm(HybridBlock):
+def _gamma_beta(block, shape, scale, center, gamma_initializer, beta_initializer):
+    """Create ``block.gamma`` then ``block.beta`` of ``shape``, learned (grad_req 'write')
+    only when ``scale`` / ``center``."""
+    block.gamma = block.params.get('gamma', grad_req='write' if scale else 'null',
+                                   shape=shape, init=gamma_initializer,
+                                   allow_deferred_init=True)
+    block.beta = block.params.get('beta', grad_req='write' if center else 'null',
+                                  shape=shape, init=beta_initializer, allow_deferred_init=True)
+
+
+class _AxisNorm(HybridBlock):
+    """What `InstanceNorm` and `LayerNorm` share: gamma and beta sized by the input's
+    ``self._axis``, and the repr."""
+
+    def infer_shape(self, x, *args):
+        self.gamma.shape = (x.shape[self._axis],)
+        self.beta.shape = (x.shape[self._axis],)
+
+    def __repr__(self):
+        return _norm_repr(self, self.gamma.shape[0])
+
+
+class InstanceNorm(_AxisNorm):
     r"""Instance normalization: each sample and channel is normalised over the remaining
     axes.
 
@@ -387,16 +369,7 @@ class InstanceNorm(HybridBlock):
         self._kwargs = {'eps': epsilon, 'axis': axis, 'center': center, 'scale': scale}
         self._axis = axis
         self._epsilon = epsilon
-        self.gamma = self.params.get('gamma', grad_req='write' if scale else 'null',
-                                     shape=(in_channels,), init=gamma_initializer,
-                                     allow_deferred_init=True)
-        self.beta = self.params.get('beta', grad_req='write' if center else 'null',
-                                    shape=(in_channels,), init=beta_initializer,
-                                    allow_deferred_init=True)
-
-    def infer_shape(self, x, *args):
-        self.gamma.shape = (x.shape[self._axis],)
-        self.beta.shape = (x.shape[self._axis],)
+        _gamma_beta(self, (in_channels,), scale, center, gamma_initializer, beta_initializer)
 
     def hybrid_forward(self, F, x, gamma, beta):
         if self._axis == 1:
@@ -405,11 +378,8 @@ class InstanceNorm(HybridBlock):
         return F.swapaxes(F.InstanceNorm(x, gamma, beta, name='fwd', eps=self._epsilon),
                           1, self._axis)
 
-    def __repr__(self):
-        return _norm_repr(self, self.gamma.shape[0])
 
-
-class LayerNorm(HybridBlock):
+class LayerNorm(_AxisNorm):
     r"""Layer normalization over ``axis``: ``(x - mean) / sqrt(var + eps) * gamma + beta``.
 
     Parameters
@@ -430,22 +400,10 @@ class LayerNorm(HybridBlock):
         self._epsilon = epsilon
         self._center = center
         self._scale = scale
-        self.gamma = self.params.get('gamma', grad_req='write' if scale else 'null',
-                                     shape=(in_channels,), init=gamma_initializer,
-                                     allow_deferred_init=True)
-        self.beta = self.params.get('beta', grad_req='write' if center else 'null',
-                                    shape=(in_channels,), init=beta_initializer,
-                                    allow_deferred_init=True)
-
-    def infer_shape(self, data, *args):
-        self.gamma.shape = (data.shape[self._axis],)
-        self.beta.shape = (data.shape[self._axis],)
+        _gamma_beta(self, (in_channels,), scale, center, gamma_initializer, beta_initializer)
 
     def hybrid_forward(self, F, data, gamma, beta):
         return F.LayerNorm(data, gamma=gamma, beta=beta, axis=self._axis, eps=self._epsilon)
-
-    def __repr__(self):
-        return _norm_repr(self, self.gamma.shape[0])
 
 
 class GroupNorm(HybridBlock):
@@ -470,12 +428,7 @@ class GroupNorm(HybridBlock):
         self._epsilon = epsilon
         self._center = center
         self._scale = scale
-        self.gamma = self.params.get('gamma', grad_req='write' if scale else 'null',
-                                     shape=(num_groups,), init=gamma_initializer,
-                                     allow_deferred_init=True)
-        self.beta = self.params.get('beta', grad_req='write' if center else 'null',
-                                    shape=(num_groups,), init=beta_initializer,
-                                    allow_deferred_init=True)
+        _gamma_beta(self, (num_groups,), scale, center, gamma_initializer, beta_initializer)
 
     def hybrid_forward(self, F, data, gamma, beta):
         return F.GroupNorm(data, gamma=gamma, beta=beta, num_groups=self._num_groups,

@@ -30,6 +30,11 @@ def _downsample_v1(channels, stride, in_channels):
     return down
 
 
+def _downsample_v2(channels, stride, in_channels):
+    """1x1 strided convolution on the (activated) shortcut (V2 blocks)."""
+    return nn.Conv2D(channels, 1, stride, use_bias=False, in_channels=in_channels)
+
+
 _BLOCK_DOC = r"""{title}
     This is used for ResNet {version} for {depths} layers.
 
@@ -46,52 +51,77 @@ _BLOCK_DOC = r"""{title}
     """
 
 
-class BasicBlockV1(HybridBlock):
+class _BlockV1(HybridBlock):
+    """The V1 blocks: ``body`` (the layers `_body_layers` makes, in order), added to the
+    shortcut (``downsample(x)`` or x), then relu. ``_shortcut_first`` is the order of that
+    addition, MXNet's for each block (it shows in the exported symbol JSON)."""
+    _shortcut_first = True
+
+    def __init__(self, channels, stride, downsample=False, in_channels=0, **kwargs):
+        super().__init__(**kwargs)
+        self.body = nn.HybridSequential(prefix='')
+        for layer in self._body_layers(channels, stride, in_channels):
+            self.body.add(layer)
+        self.downsample = _downsample_v1(channels, stride, in_channels) if downsample else None
+
+    def hybrid_forward(self, F, x):
+        out = self.body(x)
+        residual = self.downsample(x) if self.downsample else x
+        return F.Activation(residual + out if self._shortcut_first else out + residual,
+                            act_type='relu')
+
+
+class BasicBlockV1(_BlockV1):
     __doc__ = _BLOCK_DOC.format(title='BasicBlock V1 (conv3x3-BN-relu-conv3x3-BN, added to '
                                       'the shortcut, then relu).', version='V1',
                                 depths='18, 34')
 
-    def __init__(self, channels, stride, downsample=False, in_channels=0, **kwargs):
-        super().__init__(**kwargs)
-        self.body = nn.HybridSequential(prefix='')
-        self.body.add(_conv3x3(channels, stride, in_channels))
-        self.body.add(nn.BatchNorm())
-        self.body.add(nn.Activation('relu'))
-        self.body.add(_conv3x3(channels, 1, channels))
-        self.body.add(nn.BatchNorm())
-        self.downsample = _downsample_v1(channels, stride, in_channels) if downsample else None
-
-    def hybrid_forward(self, F, x):
-        out = self.body(x)
-        residual = self.downsample(x) if self.downsample else x
-        return F.Activation(residual + out, act_type='relu')
+    @staticmethod
+    def _body_layers(channels, stride, in_channels):
+        yield _conv3x3(channels, stride, in_channels)
+        yield nn.BatchNorm()
+        yield nn.Activation('relu')
+        yield _conv3x3(channels, 1, channels)
+        yield nn.BatchNorm()
 
 
-class BottleneckV1(HybridBlock):
+class BottleneckV1(_BlockV1):
     __doc__ = _BLOCK_DOC.format(title='Bottleneck V1 (1x1 reduce, 3x3, 1x1 expand, each '
                                       'with BN; added to the shortcut, then relu).',
                                 version='V1', depths='50, 101, 152')
+    _shortcut_first = False
 
-    def __init__(self, channels, stride, downsample=False, in_channels=0, **kwargs):
-        super().__init__(**kwargs)
-        self.body = nn.HybridSequential(prefix='')
-        self.body.add(nn.Conv2D(channels // 4, kernel_size=1, strides=stride))
-        self.body.add(nn.BatchNorm())
-        self.body.add(nn.Activation('relu'))
-        self.body.add(_conv3x3(channels // 4, 1, channels // 4))
-        self.body.add(nn.BatchNorm())
-        self.body.add(nn.Activation('relu'))
-        self.body.add(nn.Conv2D(channels, kernel_size=1, strides=1))
-        self.body.add(nn.BatchNorm())
-        self.downsample = _downsample_v1(channels, stride, in_channels) if downsample else None
+    @staticmethod
+    def _body_layers(channels, stride, in_channels):
+        yield nn.Conv2D(channels // 4, kernel_size=1, strides=stride)
+        yield nn.BatchNorm()
+        yield nn.Activation('relu')
+        yield _conv3x3(channels // 4, 1, channels // 4)
+        yield nn.BatchNorm()
+        yield nn.Activation('relu')
+        yield nn.Conv2D(channels, kernel_size=1, strides=1)
+        yield nn.BatchNorm()
+
+
+class _BlockV2(HybridBlock):
+    """The pre-activation residual of the V2 blocks: ``bn1``-relu feeds the shortcut's
+    ``downsample`` and ``conv1``, then each later (``bn<i>``, ``conv<i>``) pair applies
+    BN-relu-conv; the result is added to the shortcut."""
+    _depth = 2      # number of (bn, conv) pairs
 
     def hybrid_forward(self, F, x):
-        out = self.body(x)
-        residual = self.downsample(x) if self.downsample else x
-        return F.Activation(out + residual, act_type='relu')
+        residual = x
+        x = F.Activation(self.bn1(x), act_type='relu')
+        if self.downsample:
+            residual = self.downsample(x)       # the shortcut sees the activated input
+        x = self.conv1(x)
+        for i in range(2, self._depth + 1):
+            bn, conv = getattr(self, 'bn%d' % i), getattr(self, 'conv%d' % i)
+            x = conv(F.Activation(bn(x), act_type='relu'))
+        return x + residual
 
 
-class BasicBlockV2(HybridBlock):
+class BasicBlockV2(_BlockV2):
     __doc__ = _BLOCK_DOC.format(title='BasicBlock V2 (pre-activation: BN-relu-conv3x3 '
                                       'twice, added to the shortcut).', version='V2',
                                 depths='18, 34')
@@ -102,26 +132,14 @@ class BasicBlockV2(HybridBlock):
         self.conv1 = _conv3x3(channels, stride, in_channels)
         self.bn2 = nn.BatchNorm()
         self.conv2 = _conv3x3(channels, 1, channels)
-        if downsample:
-            self.downsample = nn.Conv2D(channels, 1, stride, use_bias=False,
-                                        in_channels=in_channels)
-        else:
-            self.downsample = None
-
-    def hybrid_forward(self, F, x):
-        residual = x
-        x = F.Activation(self.bn1(x), act_type='relu')
-        if self.downsample:
-            residual = self.downsample(x)       # the shortcut sees the activated input
-        x = self.conv1(x)
-        x = self.conv2(F.Activation(self.bn2(x), act_type='relu'))
-        return x + residual
+        self.downsample = _downsample_v2(channels, stride, in_channels) if downsample else None
 
 
-class BottleneckV2(HybridBlock):
+class BottleneckV2(_BlockV2):
     __doc__ = _BLOCK_DOC.format(title='Bottleneck V2 (pre-activation: BN-relu before each '
                                       'of 1x1, 3x3, 1x1; added to the shortcut).',
                                 version='V2', depths='50, 101, 152')
+    _depth = 3
 
     def __init__(self, channels, stride, downsample=False, in_channels=0, **kwargs):
         super().__init__(**kwargs)
@@ -131,21 +149,7 @@ class BottleneckV2(HybridBlock):
         self.conv2 = _conv3x3(channels // 4, stride, channels // 4)
         self.bn3 = nn.BatchNorm()
         self.conv3 = nn.Conv2D(channels, kernel_size=1, strides=1, use_bias=False)
-        if downsample:
-            self.downsample = nn.Conv2D(channels, 1, stride, use_bias=False,
-                                        in_channels=in_channels)
-        else:
-            self.downsample = None
-
-    def hybrid_forward(self, F, x):
-        residual = x
-        x = F.Activation(self.bn1(x), act_type='relu')
-        if self.downsample:
-            residual = self.downsample(x)
-        x = self.conv1(x)
-        x = self.conv2(F.Activation(self.bn2(x), act_type='relu'))
-        x = self.conv3(F.Activation(self.bn3(x), act_type='relu'))
-        return x + residual
+        self.downsample = _downsample_v2(channels, stride, in_channels) if downsample else None
 
 
 _NET_DOC = r"""ResNet {version} model from `"{paper}" <{url}>`_.
@@ -178,7 +182,30 @@ def _make_stage(block, layers, channels, stride, stage_index, in_channels=0):
     return stage
 
 
-class ResNetV1(HybridBlock):
+def _add_stem(features, channels, thumbnail):
+    """The stem: one 3x3 stride-1 convolution (``thumbnail``), else 7x7/2 convolution,
+    BN, relu and 3x3/2 max pooling."""
+    if thumbnail:
+        features.add(_conv3x3(channels, 1, 0))
+    else:
+        features.add(nn.Conv2D(channels, 7, 2, 3, use_bias=False))
+        features.add(nn.BatchNorm())
+        features.add(nn.Activation('relu'))
+        features.add(nn.MaxPool2D(3, 2, 1))
+
+
+class _ResNet(HybridBlock):
+    """What `ResNetV1` and `ResNetV2` share: stages made by `_make_stage`, and
+    ``output(features(x))``."""
+
+    def _make_layer(self, block, layers, channels, stride, stage_index, in_channels=0):
+        return _make_stage(block, layers, channels, stride, stage_index, in_channels)
+
+    def hybrid_forward(self, F, x):
+        return self.output(self.features(x))
+
+
+class ResNetV1(_ResNet):
     __doc__ = _NET_DOC.format(version='V1', paper='Deep Residual Learning for Image '
                                                   'Recognition',
                               url='http://arxiv.org/abs/1512.03385',
@@ -189,13 +216,7 @@ class ResNetV1(HybridBlock):
         assert len(layers) == len(channels) - 1
         with self.name_scope():
             self.features = nn.HybridSequential(prefix='')
-            if thumbnail:
-                self.features.add(_conv3x3(channels[0], 1, 0))
-            else:
-                self.features.add(nn.Conv2D(channels[0], 7, 2, 3, use_bias=False))
-                self.features.add(nn.BatchNorm())
-                self.features.add(nn.Activation('relu'))
-                self.features.add(nn.MaxPool2D(3, 2, 1))
+            _add_stem(self.features, channels[0], thumbnail)
             for i, num_layer in enumerate(layers):
                 stride = 1 if i == 0 else 2
                 self.features.add(self._make_layer(block, num_layer, channels[i + 1], stride,
@@ -203,14 +224,8 @@ class ResNetV1(HybridBlock):
             self.features.add(nn.GlobalAvgPool2D())
             self.output = nn.Dense(classes, in_units=channels[-1])
 
-    def _make_layer(self, block, layers, channels, stride, stage_index, in_channels=0):
-        return _make_stage(block, layers, channels, stride, stage_index, in_channels)
 
-    def hybrid_forward(self, F, x):
-        return self.output(self.features(x))
-
-
-class ResNetV2(HybridBlock):
+class ResNetV2(_ResNet):
     __doc__ = _NET_DOC.format(version='V2', paper='Identity Mappings in Deep Residual '
                                                   'Networks',
                               url='https://arxiv.org/abs/1603.05027',
@@ -222,13 +237,7 @@ class ResNetV2(HybridBlock):
         with self.name_scope():
             self.features = nn.HybridSequential(prefix='')
             self.features.add(nn.BatchNorm(scale=False, center=False))   # input normaliser
-            if thumbnail:
-                self.features.add(_conv3x3(channels[0], 1, 0))
-            else:
-                self.features.add(nn.Conv2D(channels[0], 7, 2, 3, use_bias=False))
-                self.features.add(nn.BatchNorm())
-                self.features.add(nn.Activation('relu'))
-                self.features.add(nn.MaxPool2D(3, 2, 1))
+            _add_stem(self.features, channels[0], thumbnail)
             in_channels = channels[0]
             for i, num_layer in enumerate(layers):
                 stride = 1 if i == 0 else 2
@@ -240,12 +249,6 @@ class ResNetV2(HybridBlock):
             self.features.add(nn.GlobalAvgPool2D())
             self.features.add(nn.Flatten())
             self.output = nn.Dense(classes, in_units=in_channels)
-
-    def _make_layer(self, block, layers, channels, stride, stage_index, in_channels=0):
-        return _make_stage(block, layers, channels, stride, stage_index, in_channels)
-
-    def hybrid_forward(self, F, x):
-        return self.output(self.features(x))
 
 
 # num_layers -> (block type, blocks per stage, channels: stem then each stage)
