@@ -143,11 +143,17 @@ class DataLoader:
             indices = next(batches, None)
             if indices is None:
                 return False
-            if self._thread_pool:
-                fut = pool.submit(lambda idx: self._batchify_fn([self._dataset[i] for i in idx]),
-                                  indices)
-            else:
-                fut = pool.submit(_worker_batch, self._batchify_fn, indices)
+            try:
+                if self._thread_pool:
+                    fut = pool.submit(
+                        lambda idx: self._batchify_fn([self._dataset[i] for i in idx]), indices)
+                else:
+                    fut = pool.submit(_worker_batch, self._batchify_fn, indices)
+            except concurrent.futures.process.BrokenProcessPool:
+                self._shutdown()
+                raise MXNetError('DataLoader: a worker process died (killed, out of memory, or '
+                                 'crashed in native code); no more batches can be loaded') \
+                    from None
             pending.append((fut, indices))
             return True
 
