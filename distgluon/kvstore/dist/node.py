@@ -93,9 +93,10 @@ class WorkerNode:
         atexit.register(self.leave)
 
     # ------------------------------------------------------------ messaging
-    def _send(self, peer, msg):
+    def _send(self, peer, msg, track=False):
         msg.sender = ('worker', -1 if self.rank is None else self.rank)
-        self.transport.send(peer, encode(msg, self.config.secret, self.config.auth))
+        return self.transport.send(peer, encode(msg, self.config.secret, self.config.auth),
+                                   track=track)
 
     def _next_rid(self):
         self._rid += 1
@@ -150,16 +151,22 @@ class WorkerNode:
         with ``keep`` the answer is returned by `wait`. An error answer is kept and
         raised by the next `wait` as MXNetError naming ``what``.
         """
+        return self.request_tracked(server, msg, what, on_reply, keep, track=False)[0]
+
+    def request_tracked(self, server, msg, what, on_reply=None, keep=False, track=True):
+        """`request`, returning ``(request id, tracker)``: with ``track`` the tracker's
+        ``done`` turns True once the transport no longer reads the data frames (numpy
+        arrays sent zero-copy may then be overwritten); otherwise it is None."""
         self.check()
         rid = msg.rid = self._next_rid()
         peer = SCHED if server == 'sched' else ('out', server)
         try:
-            self._send(peer, msg)
+            tracker = self._send(peer, msg, track)
         except TransportError as err:
             raise MXNetError('{}: cannot send to {}: {}'.format(what, self._name(server),
                                                                 err)) from None
         self._pending[rid] = _Pending(what, on_reply, server, keep)
-        return rid
+        return rid, tracker
 
     @staticmethod
     def _name(server):

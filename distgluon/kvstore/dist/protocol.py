@@ -48,6 +48,7 @@ OPS = frozenset(['join', 'assign', 'hb', 'hback', 'barrier', 'leave', 'abort', '
 
 DTYPES = frozenset(['float16', 'float32', 'float64', 'uint8', 'int8', 'int32', 'int64',
                     'uint32', 'bool'])
+_ITEMSIZE = {name: np.dtype(name).itemsize for name in DTYPES}
 
 
 class ProtocolError(Exception):
@@ -112,15 +113,15 @@ def encode(msg, secret, auth='header'):
     """Frames of ``msg``: ``[mac, header, *data]``; data frames are passed through (numpy
     arrays become byte views, so they are sent without a copy)."""
     frames = [_buffer(f) for f in msg.frames]
+    shape, sender = msg.shape, msg.sender
     header = {'v': VERSION, 'op': msg.op, 'k': msg.key, 'p': msg.part, 'r': msg.round,
-              'dt': msg.dtype, 'sh': list(msg.shape) if msg.shape is not None else None,
-              's': list(msg.sender) if msg.sender is not None else None, 'id': msg.rid,
+              'dt': msg.dtype, 'sh': list(shape) if shape is not None else None,
+              's': list(sender) if sender is not None else None, 'id': msg.rid,
               'x': msg.extra, 'fl': [f.nbytes for f in frames]}
     if auth == 'full':
         header['fd'] = [hashlib.sha256(f).digest() for f in frames]
     head = msgpack.packb(header, use_bin_type=True)
-    mac = hmac.new(secret, head, hashlib.sha256).digest()
-    return [mac, head] + frames
+    return [hmac.digest(secret, head, 'sha256'), head] + frames
 
 
 def _peek(head):
@@ -142,6 +143,13 @@ def _check_int(header, name, minimum=0, allow_none=False):
     return value
 
 
+def _raw(frame):
+    """Bytes-like content of a received frame, without a copy where possible."""
+    if type(frame) is bytes:
+        return frame
+    return _buffer(frame)
+
+
 def decode(frames, secret):
     """Check and parse received frames into a `Message`.
 
@@ -150,33 +158,86 @@ def decode(frames, secret):
     ProtocolError
         With the reason; ``authentic`` tells whether the MAC was valid (an error reply to
         an unauthenticated sender says only that it was refused).
+
+    Notes
+    -----
+    The common case (every field well-typed) is checked by a few combined tests;
+    anything else goes through `_check_header`, which names what is wrong.
     """
     if len(frames) < 2:
         raise ProtocolError('truncated message: {} frame(s), need at least a MAC and a '
                             'header'.format(len(frames)))
-    mac, head = bytes(_buffer(frames[0])), bytes(_buffer(frames[1]))
+    mac, head = _raw(frames[0]), _raw(frames[1])
     if len(head) > MAX_HEADER:
         raise ProtocolError('header of {} bytes is larger than {}'.format(len(head),
                                                                          MAX_HEADER))
-    if len(mac) != 32 or not hmac.compare_digest(
-            mac, hmac.new(secret, head, hashlib.sha256).digest()):
+    if len(mac) != 32 or not hmac.compare_digest(mac, hmac.digest(secret, head, 'sha256')):
         raise ProtocolError('authentication failed (bad or missing MAC: the sender does not '
                             'hold this job\'s DISTGLUON_SECRET)', _peek(head))
     try:
         header = msgpack.unpackb(head, raw=False, strict_map_key=False)
     except Exception as err:  # authentic but unreadable: a sender bug
         raise ProtocolError('unreadable header ({})'.format(err), {}, True) from None
-    if not isinstance(header, dict):
+    if type(header) is not dict:
         raise ProtocolError('header is not a map', {}, True)
+    get = header.get
+    op, rid, part, rnd, key = get('op'), get('id'), get('p'), get('r'), get('k')
+    sender, extra, lengths = get('s'), get('x'), get('fl')
+    data = frames[2:]
+    tk = type(key)
+    if not (get('v') == VERSION and op in OPS and type(rid) is int and rid >= 0 and
+            type(part) is int and part >= 0 and type(rnd) is int and rnd >= 0 and
+            (key is None or tk is int or tk is str) and
+            (sender is None or (type(sender) is list and len(sender) == 2 and
+                                type(sender[0]) is str and type(sender[1]) is int)) and
+            type(extra) is dict and type(lengths) is list and len(lengths) == len(data)):
+        _check_header(header, data)   # raises, naming the bad field
+    for i, (want, frame) in enumerate(zip(lengths, data)):
+        if _nbytes(frame) != want:
+            raise ProtocolError('data frame {} has {} bytes, the header declares {}'.format(
+                i, _nbytes(frame), want), header, True)
+    digests = get('fd')
+    if digests is not None:
+        if not isinstance(digests, list) or len(digests) != len(data) or any(
+                not hmac.compare_digest(bytes(d), hashlib.sha256(_buffer(f)).digest())
+                for d, f in zip(digests, data)):
+            raise ProtocolError('data frame digest mismatch (array bytes altered)', header,
+                                True)
+    dtype, shape = get('dt'), get('sh')
+    if dtype is not None:
+        itemsize = _ITEMSIZE.get(dtype) if type(dtype) is str else None
+        if itemsize is None:
+            raise ProtocolError('dtype {!r} is not allowed (allowed: {})'.format(
+                dtype, ', '.join(sorted(DTYPES))), header, True)
+        if type(shape) is not list or len(shape) > MAX_NDIM or any(
+                type(d) is not int or d < 0 for d in shape):
+            raise ProtocolError('shape must be a list of at most {} non-negative ints, got '
+                                '{!r}'.format(MAX_NDIM, shape), header, True)
+        if not extra.get('packed'):
+            size = 1
+            for d in shape:
+                size *= d
+            if size * itemsize != sum(lengths):
+                raise ProtocolError('declared {} array of shape {} needs {} bytes, the message '
+                                    'carries {}'.format(dtype, tuple(shape), size * itemsize,
+                                                        sum(lengths)), header, True)
+    return Message(op, key, part, rnd, dtype, tuple(shape) if shape is not None else None,
+                   tuple(sender) if sender is not None else None, rid, extra, data)
+
+
+def _check_header(header, data):
+    """The field checks of `decode`, one by one, raising ProtocolError on the first bad
+    field (the slow path: `decode` calls it when its combined test fails, which it also
+    does for the rare well-formed header its exact-type test does not recognise)."""
     if header.get('v') != VERSION:
         raise ProtocolError('unsupported protocol version {!r} (this node speaks version '
                             '{})'.format(header.get('v'), VERSION), header, True)
     op = header.get('op')
     if op not in OPS:
         raise ProtocolError('unknown operation {!r}'.format(op), header, True)
-    rid = _check_int(header, 'id')
-    part = _check_int(header, 'p')
-    rnd = _check_int(header, 'r')
+    _check_int(header, 'id')
+    _check_int(header, 'p')
+    _check_int(header, 'r')
     key = header.get('k')
     if not (key is None or isinstance(key, str) or
             (isinstance(key, int) and not isinstance(key, bool))):
@@ -188,47 +249,14 @@ def decode(frames, secret):
                                    isinstance(sender[1], int)):
         raise ProtocolError('sender must be [role, rank], got {!r}'.format(sender), header,
                             True)
-    extra = header.get('x')
-    if not isinstance(extra, dict):
+    if not isinstance(header.get('x'), dict):
         raise ProtocolError('field x must be a map', header, True)
-    data = frames[2:]
     lengths = header.get('fl')
     if not isinstance(lengths, list) or len(lengths) != len(data):
         raise ProtocolError('header declares {} data frame(s) but {} arrived (truncated '
                             'or spliced message)'.format(
                                 len(lengths) if isinstance(lengths, list) else lengths,
                                 len(data)), header, True)
-    for i, (want, frame) in enumerate(zip(lengths, data)):
-        if _nbytes(frame) != want:
-            raise ProtocolError('data frame {} has {} bytes, the header declares {}'.format(
-                i, _nbytes(frame), want), header, True)
-    digests = header.get('fd')
-    if digests is not None:
-        if not isinstance(digests, list) or len(digests) != len(data) or any(
-                not hmac.compare_digest(bytes(d), hashlib.sha256(_buffer(f)).digest())
-                for d, f in zip(digests, data)):
-            raise ProtocolError('data frame digest mismatch (array bytes altered)', header,
-                                True)
-    dtype, shape = header.get('dt'), header.get('sh')
-    if dtype is not None:
-        if dtype not in DTYPES:
-            raise ProtocolError('dtype {!r} is not allowed (allowed: {})'.format(
-                dtype, ', '.join(sorted(DTYPES))), header, True)
-        if not isinstance(shape, list) or len(shape) > MAX_NDIM or any(
-                not isinstance(d, int) or isinstance(d, bool) or d < 0 for d in shape):
-            raise ProtocolError('shape must be a list of at most {} non-negative ints, got '
-                                '{!r}'.format(MAX_NDIM, shape), header, True)
-        if not extra.get('packed'):
-            size = 1
-            for d in shape:
-                size *= d
-            if size * np.dtype(dtype).itemsize != sum(lengths):
-                raise ProtocolError('declared {} array of shape {} needs {} bytes, the message '
-                                    'carries {}'.format(dtype, tuple(shape),
-                                                        size * np.dtype(dtype).itemsize,
-                                                        sum(lengths)), header, True)
-    return Message(op, key, part, rnd, dtype, tuple(shape) if shape is not None else None,
-                   tuple(sender) if sender is not None else None, rid, extra, data)
 
 
 # ------------------------------------------------------------------ array frames

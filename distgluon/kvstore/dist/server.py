@@ -48,7 +48,7 @@ class RequestError(Exception):
 class _Part:
     """One stored part of a key and its dist_sync bookkeeping."""
     __slots__ = ('value', 'dtype', 'size', 'shape', 'stype', 'completed', 'rounds', 'pulls',
-                 'mode', 'trackers')
+                 'mode', 'trackers', 'spare', 'spare_trackers')
 
     def __init__(self, value, shape, stype):
         self.value = value           # numpy: flat for dense keys, full shape for row_sparse
@@ -61,6 +61,25 @@ class _Part:
         self.pulls = []              # (round needed, peer, Message)
         self.mode = None             # 'sync' or 'async', fixed by the first push
         self.trackers = []           # zmq trackers of zero-copy sends of `value`
+        self.spare = None            # the previous value (dense, no updater): reused for
+        self.spare_trackers = []     # a later round's sum once its sends are done
+
+    def sum_buffer(self):
+        """A flat array to sum the next round into: the spare (the value before the
+        current one) if no send still reads it, else None (sum_dense allocates)."""
+        if self.spare is not None and all(t.done for t in self.spare_trackers):
+            spare, self.spare, self.spare_trackers = self.spare, None, []
+            return spare
+        return None
+
+    def store(self, value):
+        """Make ``value`` (a fresh sum) the stored value; the old one becomes the spare
+        (its pending sends keep reading it untouched)."""
+        if self.stype == 'default' and self.value.shape == value.shape and \
+                self.value.dtype == value.dtype:
+            self.spare, self.spare_trackers = self.value, self.trackers
+        self.value = value
+        self.trackers = []
 
     def writable(self):
         """`value`, replaced by a copy first if a zero-copy send may still read it."""
@@ -356,15 +375,16 @@ class Server:
         from ...ndarray.ndarray import _wrap
         if p.stype == 'row_sparse':
             grad = self._sum_rows(p, values)
+        elif self.updater is None:
+            grad = sum_dense(values, p.dtype, p.size, out=p.sum_buffer())
         else:
             grad = sum_dense(values, p.dtype, p.size)
         if self.updater is None:
             if p.stype == 'row_sparse':
                 grad = np.array(grad.asnumpy())
-            # `grad` is a fresh array: replacing (not overwriting) the stored value keeps
-            # any zero-copy send of the old one intact
-            p.value = grad.reshape(p.value.shape)
-            p.trackers = []
+            # `grad` is a fresh array or the spare no send reads any more: replacing (not
+            # overwriting) the stored value keeps any zero-copy send of the old one intact
+            p.store(grad.reshape(p.value.shape))
             return
         weight = p.writable()
         ukey = key.encode() if isinstance(key, str) else key
@@ -461,11 +481,12 @@ def _views(value, dtype):
     return pieces
 
 
-def sum_dense(values, dtype, size):
-    """A new flat array: the sum of ``values`` (arrays or lists of received frames) in the
-    given order, written in one pass where the pieces line up (they do when every
-    worker cuts its frames alike)."""
-    out = np.empty(size, dtype=dtype)
+def sum_dense(values, dtype, size, out=None):
+    """The sum of ``values`` (arrays or lists of received frames) in the given order, as a
+    flat array: ``out`` (overwritten) or a new one; written in one pass where the pieces
+    line up (they do when every worker cuts its frames alike)."""
+    if out is None:
+        out = np.empty(size, dtype=dtype)
     pieces = [_views(v, dtype) for v in values]
     first = pieces[0]
     if len(pieces) > 1 and all([s for s, _ in q] == [s for s, _ in first] for q in pieces):

@@ -3,6 +3,10 @@
 Frames are sent with ``copy=False`` (pyzmq still copies frames under 64 KiB, where a copy
 is cheaper than the bookkeeping) and received with ``copy=False``, so an array frame is
 read in place by numpy. High-water marks are off: a message is never dropped silently.
+
+A tracked send (``track=True``) returns one tracker over *every* frame: pyzmq's
+``send_multipart`` returns only the last frame's tracker, which is already done when that
+frame is small enough to be copied while earlier zero-copy frames are still queued.
 """
 import collections
 
@@ -75,9 +79,19 @@ class ZmqTransport(Transport):
         kind, address = peer
         try:
             if kind == 'out':
-                return self._dealers[address].send_multipart(frames, copy=False, track=track)
-            return self._router.send_multipart([address] + list(frames), copy=False,
-                                               track=track)
+                sock, frames = self._dealers[address], list(frames)
+            else:
+                sock, frames = self._router, [address] + list(frames)
+            if not track:
+                return sock.send_multipart(frames, copy=False)
+            threshold = sock.copy_threshold
+            if all(len(f) < threshold for f in frames):   # pyzmq copies them all now
+                sock.send_multipart(frames, copy=False)
+                return zmq._FINISHED_TRACKER
+            last = len(frames) - 1
+            return zmq.MessageTracker(*[
+                sock.send(f, zmq.SNDMORE if i < last else 0, copy=False, track=True)
+                for i, f in enumerate(frames)])
         except KeyError:
             raise TransportError('no link named {!r}'.format(address)) from None
         except zmq.ZMQError as err:

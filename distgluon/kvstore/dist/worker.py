@@ -114,6 +114,7 @@ class DistKVStore(KVStore):
         self._keys = {}
         self._updater = None
         self._sent_compression = None
+        self._stages = {}    # (key, part) -> [staging array, tracker of its last send]
 
     # ------------------------------------------------------------ properties
     @property
@@ -183,8 +184,9 @@ class DistKVStore(KVStore):
 
     # ------------------------------------------------------------ push
     def _merged(self, key, info, vals):
-        """This worker's sum of the values pushed for one key (a fresh numpy array, or
-        (rows, values) for row_sparse)."""
+        """This worker's sum of the values pushed for one key: ``(flat array, owned)``,
+        where an array that is not ``owned`` is (a view of) the caller's, which the
+        caller may overwrite once push returns; (rows, values) for row_sparse."""
         for v in vals:
             if v.shape != info.shape:
                 raise MXNetError('push of key {!r}: value shape {} does not match the stored '
@@ -202,11 +204,22 @@ class DistKVStore(KVStore):
             uniq, inverse = np.unique(rows, return_inverse=True)
             summed = np.zeros((uniq.size,) + info.shape[1:], dtype=info.dtype)
             np.add.at(summed, inverse, data)
-            return uniq, summed
+            return (uniq, summed), True
         datas = [v._data if v.stype == 'default' else v.asnumpy() for v in vals]
         if len(datas) == 1:
-            return np.array(datas[0], copy=True).reshape(-1)  # the caller may reuse its array
-        return self._sum(datas).reshape(-1)
+            return datas[0].reshape(-1), False
+        return self._sum(datas).reshape(-1), True
+
+    def _staged(self, key, part, data):
+        """``data`` copied into this part's staging buffer, which is reused from push to
+        push once the transport has released it (a zero-copy send of the previous push
+        may still read it: then a new buffer replaces it)."""
+        stage = self._stages.get((key, part))
+        if stage is None or stage[0].shape != data.shape or \
+                (stage[1] is not None and not stage[1].done):
+            stage = self._stages[(key, part)] = [np.empty(data.shape, data.dtype), None]
+        np.copyto(stage[0], data)
+        return stage
 
     def push(self, key, value, priority=0):
         """Push values (a worker's several values for one key are summed first).
@@ -220,9 +233,9 @@ class DistKVStore(KVStore):
         pairs = normalize_keys(key, value)
         self._check_key_kind(pairs)
         merged = [(k, self._info(k)) for k, _ in pairs]
-        merged = [(k, info, self._merged(k, info, vals))
+        merged = [(k, info) + self._merged(k, info, vals)
                   for (k, info), (_, vals) in zip(merged, pairs)]
-        for k, info, data in merged:
+        for k, info, data, owned in merged:
             info.pushes += 1
             for server, part, lo, hi in info.parts:
                 extra = {'sync': self._sync}
@@ -234,6 +247,7 @@ class DistKVStore(KVStore):
                                   dtype=info.dtype.name, shape=values.shape, extra=extra,
                                   frames=frames + array_frames(values))
                 elif self._compression is not None:
+                    # compress reads ``data`` now (the caller's array: no copy needed)
                     words = self._compression.compress((k, part), data[lo:hi].astype(
                         np.float32, copy=False))
                     extra['packed'] = self._compression.params['type']
@@ -241,9 +255,14 @@ class DistKVStore(KVStore):
                                   dtype='uint32', shape=words.shape, extra=extra,
                                   frames=array_frames(words))
                 else:
+                    stage = None if owned else self._staged(k, part, data[lo:hi])
                     msg = Message('push', key=_wire_key(k), part=part, round=info.pushes,
                                   dtype=info.dtype.name, shape=(hi - lo,), extra=extra,
-                                  frames=array_frames(data[lo:hi]))
+                                  frames=array_frames(data[lo:hi] if owned else stage[0]))
+                    if stage is not None:   # sent zero-copy: track when it is released
+                        stage[1] = node.request_tracked(server, msg,
+                                                        'push of key {!r}'.format(k))[1]
+                        continue
                 node.request(server, msg, 'push of key {!r}'.format(k))
         node.drain()
 
