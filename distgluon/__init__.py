@@ -25,12 +25,14 @@ from . import recordio
 from . import metric
 from . import symbol
 from . import symbol as sym
+from . import io
+from . import test_utils
 from .gluon import naming as name
 
 __all__ = ['base', 'MXNetError', 'context', 'Context', 'Device', 'cpu', 'gpu', 'cpu_pinned',
            'current_context', 'num_gpus', 'ops', 'autograd', 'ndarray', 'nd', 'kvstore', 'kv',
            'lr_scheduler', 'optimizer', 'initializer', 'init', 'gluon', 'name', 'recordio',
-           'metric', 'symbol', 'sym', 'random', '__version__']
+           'metric', 'symbol', 'sym', 'io', 'test_utils', 'random', '__version__']
 
 # MXNet-style tooling runs the same script for every role with DMLC_ROLE set: a server or
 # scheduler process runs its role here and exits when the job ends (workers return at once).

@@ -11,7 +11,7 @@ import numpy as np
 from .base import MXNetError
 
 __all__ = ['Context', 'Device', 'cpu', 'gpu', 'cpu_pinned', 'current_context',
-           'current_device', 'num_gpus']
+           'current_device', 'num_gpus', 'set_default_context']
 
 _state = threading.local()
 
@@ -103,6 +103,14 @@ def _stack():
 
 
 _DEFAULT = Context('cpu', 0)
+
+
+def set_default_context(ctx):
+    """Make ``ctx`` the context used outside any ``with ctx:`` block (process-wide)."""
+    global _DEFAULT
+    if not isinstance(ctx, Context):
+        raise TypeError('expected a Context such as mx.cpu(0), got {!r}'.format(ctx))
+    _DEFAULT = ctx
 
 
 def current_context():
