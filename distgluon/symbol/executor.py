@@ -184,6 +184,8 @@ class Executor:
                     raise TypeError('inputs must be NDArray')
         if not self.outputs:
             raise MXNetError('backward() needs a forward() first')
+        if all(req == 'null' for req in self._grad_reqs):
+            return          # nothing was recorded and nothing wants a gradient (as MXNet)
         autograd.backward(self.outputs, head_grads=out_grads, train_mode=is_train)
 
     def copy_params_from(self, arg_params, aux_params=None, allow_extra_params=False):
