@@ -14,6 +14,7 @@ import sys
 import numpy as np
 import pytest
 
+import distgluon as mx
 from distgluon import autograd, context, ndarray as nd, symbol as sym
 from distgluon import test_utils as tu
 from distgluon.base import MXNetError
@@ -46,8 +47,9 @@ def A(x, dtype='float32'):
 def run_case(code):
     recorder = Recorder()
     env = {'mx': _MX, 'tu': tu, 'np': np, 'A': A, 'rec': recorder.rec}
-    exec(PRELUDE, env)
-    exec(code, env)
+    with mx.name.NameManager():      # fresh automatic names, as in a new MXNet process
+        exec(PRELUDE, env)
+        exec(code, env)
     return recorder.out
 
 
