@@ -58,8 +58,14 @@ def invoke(op, inputs, kwargs, out=None, attrs=None):
     if op.stateful and inputs:
         with ctx:   # random ops draw from the generator of their inputs' context
             ys = op.forward(xp, a, *datas)
+    elif out is not None and op.reads_out:
+        bufs = [o._data for o in (out if isinstance(out, (list, tuple)) else [out])]
+        ys = op.forward(xp, a, *datas, out=bufs)
     else:
         ys = op.forward(xp, a, *datas)
+    if hasattr(op, 'mutate_inputs'):
+        for i in op.mutate_inputs(a):
+            inputs[i]._version += 1
     if type(ys) is tuple:
         ys = [_as_output(y) for y in ys]
     else:

@@ -103,6 +103,9 @@ def _install_ndarray_helpers(nd):
         nd.cast_storage = sparse.cast_storage
     for fn in (isnan, isinf, isfinite):
         setattr(nd.contrib, fn.__name__, fn)
+    from ..ops.optimizer_contrib import contrib_adamw_update, contrib_mp_adamw_update
+    nd.contrib.adamw_update = contrib_adamw_update
+    nd.contrib.mp_adamw_update = contrib_mp_adamw_update
 
 
 def _install_symbol_helpers(sym):

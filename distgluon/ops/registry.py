@@ -290,6 +290,9 @@ class Op:
     custom_gradient = None
     # Whether backward takes the keyword ``need`` (see the class docstring).
     accepts_need = False
+    # Whether forward takes the keyword ``out``: the numpy buffers of the arrays given as
+    # ``out=`` (None without), for kernels whose result depends on them (optimizer updates).
+    reads_out = False
 
     def __init__(self):
         self._no_attrs = Attrs({k: s.default for k, s in self.attrs.items()})

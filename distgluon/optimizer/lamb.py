@@ -7,22 +7,18 @@ import numpy as np
 from .optimizer import register, clip_scaled
 from ._common import TwoMoments, dense, bump, update_moments
 
-__all__ = ['LAMB', 'lamb_step']
+__all__ = ['LAMB', 'lamb_step', 'lamb_direction', 'lamb_apply']
 
 
-def lamb_step(weight, grad, mean, var, lr, wd, t, beta1=0.9, beta2=0.999, epsilon=1e-6,
-              lower_bound=None, upper_bound=None, bias_correction=True, rescale_grad=1.0,
-              clip_gradient=None):
-    """One LAMB step on numpy arrays, in place (``lamb_update_phase1/2``)::
+def lamb_direction(weight, grad, mean, var, wd, t, beta1=0.9, beta2=0.999, epsilon=1e-6,
+                   bias_correction=True, rescale_grad=1.0, clip_gradient=None):
+    """LAMB's first phase on numpy arrays (``lamb_update_phase1``): update the moments in
+    place and return the step direction ``u`` (a new array)::
 
         g = clip(rescale_grad * grad)
         m = beta1 * m + (1 - beta1) * g ;  v = beta2 * v + (1 - beta2) * g**2
         m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)    # if bias_correction
         u = m_hat / (sqrt(v_hat) + epsilon) + wd * w
-        r1 = min(max(||w||, lower_bound), upper_bound) ;  r2 = ||u||
-        w -= (lr if r1 == 0 or r2 == 0 else lr * r1 / r2) * u
-
-    A bound of None (or not positive) is not applied.
     """
     dtype = weight.dtype.type
     g = clip_scaled(grad, rescale_grad, clip_gradient)
@@ -33,15 +29,36 @@ def lamb_step(weight, grad, mean, var, lr, wd, t, beta1=0.9, beta2=0.999, epsilo
     else:
         u = mean / (np.sqrt(var) + dtype(epsilon))
     u += dtype(wd) * weight
-    r1 = float(np.sqrt(np.sum(np.square(weight, dtype=np.float32))))
-    r2 = float(np.sqrt(np.sum(np.square(u, dtype=np.float32))))
-    if lower_bound is not None and lower_bound > 0:
+    return u
+
+
+def lamb_apply(weight, u, r1, r2, lr, lower_bound=None, upper_bound=None):
+    """LAMB's second phase on numpy arrays, in place (``lamb_update_phase2``)::
+
+        r1 = min(max(r1, lower_bound), upper_bound)    # a bound of None or < 0 is not applied
+        w -= (lr if r1 == 0 or r2 == 0 else lr * r1 / r2) * u
+
+    ``r1`` is the weight's norm and ``r2`` the norm of ``u`` (Python floats).
+    """
+    if lower_bound is not None and lower_bound >= 0:
         r1 = max(r1, lower_bound)
-    if upper_bound is not None and upper_bound > 0:
+    if upper_bound is not None and upper_bound >= 0:
         r1 = min(r1, upper_bound)
     if r1 != 0 and r2 != 0:
         lr = lr * r1 / r2
-    weight -= dtype(lr) * u
+    weight -= weight.dtype.type(lr) * u
+
+
+def lamb_step(weight, grad, mean, var, lr, wd, t, beta1=0.9, beta2=0.999, epsilon=1e-6,
+              lower_bound=None, upper_bound=None, bias_correction=True, rescale_grad=1.0,
+              clip_gradient=None):
+    """One LAMB step on numpy arrays, in place: `lamb_direction` then `lamb_apply` with
+    ``r1 = ||w||`` and ``r2 = ||u||`` (summed in float32)."""
+    u = lamb_direction(weight, grad, mean, var, wd, t, beta1, beta2, epsilon, bias_correction,
+                       rescale_grad, clip_gradient)
+    r1 = float(np.sqrt(np.sum(np.square(weight, dtype=np.float32))))
+    r2 = float(np.sqrt(np.sum(np.square(u, dtype=np.float32))))
+    lamb_apply(weight, u, r1, r2, lr, lower_bound, upper_bound)
 
 
 @register

@@ -5,7 +5,7 @@ import numpy as np
 
 from ..base import MXNetError
 from ..gluon.naming import NameManager
-from .symbol import Symbol, _Node, MUTATE_INPUTS, _VAR_INIT, _hidden_to_dunder
+from .symbol import Symbol, _Node, _VAR_INIT, _hidden_to_dunder, mutated_inputs
 
 __all__ = ['create']
 
@@ -88,7 +88,7 @@ def create(op, hint, args, kwargs):
             raise MXNetError('%s: unknown input(s) %s; the inputs are %s' % (
                 op.name, ', '.join(sorted(given)), ', '.join(op.inputs)))
     node = _Node(op, name, strings, parsed=parsed)
-    mutate = MUTATE_INPUTS.get(op.name, ())
+    mutate = mutated_inputs(op, parsed)
     inits = _VAR_INIT.get(op.name, {})
     for k, s in enumerate(entries):
         if len(s._outputs) != 1:

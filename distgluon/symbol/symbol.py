@@ -35,6 +35,13 @@ _OUTPUT_NAMES = {'BatchNorm': ('output', 'mean', 'var'), 'LayerNorm': ('output',
                  'GroupNorm': ('output', 'mean', 'std'), 'RNN': ('output', 'state_output', 'statecell_output')}
 
 
+def mutated_inputs(op, parsed):
+    """Indices of the inputs ``op`` updates in place (auxiliary states in a symbol)."""
+    if hasattr(op, 'mutate_inputs'):
+        return op.mutate_inputs(parsed)
+    return MUTATE_INPUTS.get(op.name, ())
+
+
 def _hidden_to_dunder(key):
     return '__%s__' % key if key in _HIDDEN_KEYS else key
 
@@ -208,7 +215,9 @@ class Symbol:
     def _aux_nodes(self, order=None):
         aux = set()
         for node in order if order is not None else self._topo():
-            for i in MUTATE_INPUTS.get(getattr(node.op, 'name', None), ()):
+            if node.op is None:
+                continue
+            for i in mutated_inputs(node.op, node.params()):
                 if i < len(node.inputs) and node.inputs[i][0].is_var:
                     aux.add(id(node.inputs[i][0]))
         return aux

@@ -76,7 +76,10 @@ def test_fixture_covers_every_new_namespace_op():
         for name in all_ops():
             short = name[len(prefix):]
             if name.startswith(prefix) and not short.startswith('random_'):
-                assert '{}.{}'.format(sub, short) in fns or name == '_linalg_gemm2', name
+                # group_adagrad_update: GPU-only in MXNet 1.9.1, so checked against numpy
+                # in test_optimizer_ops.py
+                assert '{}.{}'.format(sub, short) in fns or name in (
+                    '_linalg_gemm2', '_contrib_group_adagrad_update'), name
 
 
 # ---------------------------------------------------------------- symmetric gradients
