@@ -17,6 +17,25 @@ __all__ = ['KVStore', 'LocalKVStore', 'normalize_keys']
 
 _PARALLEL_SUM_BOUND = 1 << 18   # elements; below this a plain loop is faster than threads
 
+# the NDArray class and its no-copy constructor, bound at first use (no import cycle,
+# and no import statement run on every call)
+_NDArray = _wrap = None
+
+
+def _ndarray_class():
+    global _NDArray, _wrap
+    if _NDArray is None:
+        from ..ndarray.ndarray import NDArray, _wrap as wrap
+        _NDArray, _wrap = NDArray, wrap
+    return _NDArray
+
+
+def _wrap_array(data):
+    """``data`` as an NDArray on cpu(0), without a copy."""
+    if _wrap is None:
+        _ndarray_class()
+    return _wrap(data, cpu(0))
+
 
 def normalize_keys(key, value, allow_missing_value=False):
     """Turn MXNet's key/value call forms into a list of (key, [arrays]).
@@ -24,7 +43,7 @@ def normalize_keys(key, value, allow_missing_value=False):
     ``key`` is an int/str or a list of them; ``value`` an NDArray, a list of NDArrays (for
     one key: several devices), or a list of such (one entry per key).
     """
-    from ..ndarray.ndarray import NDArray
+    NDArray = _NDArray or _ndarray_class()
     if isinstance(key, (list, tuple)):
         if not key:
             return []
@@ -46,11 +65,15 @@ def normalize_keys(key, value, allow_missing_value=False):
 
 
 def _as_list(value):
-    from ..ndarray.ndarray import NDArray
+    NDArray = _NDArray or _ndarray_class()
     if isinstance(value, NDArray):
         return [value]
-    if isinstance(value, (list, tuple)) and all(isinstance(v, NDArray) for v in value):
-        return list(value)
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            if not isinstance(v, NDArray):
+                break
+        else:
+            return list(value)
     raise TypeError('kvstore values must be NDArrays or lists of NDArrays, got {!r}'.format(
         type(value).__name__))
 
@@ -106,7 +129,10 @@ class KVStore(KVStoreBase):
     def _check_key_kind(self, pairs):
         if not pairs:
             return
-        kind = isinstance(pairs[0][0], str)
+        first = pairs[0][0]
+        kind = isinstance(first, str)
+        if len(pairs) == 1 and type(first) in (int, str) and self._key_kind is kind:
+            return      # one plain key of the kind already in use
         for k, _ in pairs:
             if not isinstance(k, (int, np.integer, str)) or isinstance(k, bool):
                 raise TypeError('kvstore keys must be int or str, got {!r}'.format(k))
@@ -137,8 +163,8 @@ class KVStore(KVStoreBase):
         for k, vals in pairs:
             self._store[k] = vals[0].copyto(cpu(0))
 
-    def _merge(self, key, vals):
-        """Sum the values pushed for one key (after compression, if set)."""
+    def _check_push(self, key, vals):
+        """The stored value of ``key``, after checking the pushed values against it."""
         stored = self._stored(key)
         for v in vals:
             if v.shape != stored.shape:
@@ -148,20 +174,38 @@ class KVStore(KVStoreBase):
                 raise MXNetError('push of key {!r}: value dtype {} does not match the stored '
                                  'dtype {}'.format(key, np.dtype(v.dtype).name,
                                                    np.dtype(stored.dtype).name))
+        return stored
+
+    def _merge(self, key, vals):
+        """Sum the values pushed for one key (after compression, if set)."""
+        self._check_push(key, vals)
         datas = [v._data for v in vals]
         if self._compression is not None:
             datas = [self._compression.roundtrip((key, i), d) for i, d in enumerate(datas)]
         return self._sum(datas)
 
-    def _sum(self, datas):
+    def _sum(self, datas, out=None):
+        """The sum of ``datas`` (left to right), in a new array or in ``out`` (which
+        must not overlap any of them)."""
         if len(datas) == 1:
-            return datas[0].copy()
+            if out is None:
+                return datas[0].copy()
+            np.copyto(out, datas[0], casting='unsafe')
+            return out
         if self._type != 'device' or datas[0].size < _PARALLEL_SUM_BOUND:
-            out = datas[0].copy()
-            for d in datas[1:]:
+            # the first two summed in one pass (no copy first)
+            if out is None:
+                out = np.add(datas[0], datas[1], order='C')
+            else:
+                np.add(datas[0], datas[1], out=out)
+            for d in datas[2:]:
                 out += d
             return out
-        out = np.empty_like(datas[0])
+        if out is not None and not out.flags.c_contiguous:
+            np.copyto(out, self._sum(datas), casting='unsafe')
+            return out
+        if out is None:
+            out = np.empty(datas[0].shape, datas[0].dtype)   # C order: viewed flat below
         flat_out = out.reshape(-1)
         flats = [d.reshape(-1) for d in datas]
         workers = min(len(flats), os.cpu_count() or 2, 8)
@@ -169,8 +213,8 @@ class KVStore(KVStoreBase):
 
         def part(i):
             lo, hi = bounds[i], bounds[i + 1]
-            np.copyto(flat_out[lo:hi], flats[0][lo:hi])
-            for f in flats[1:]:
+            np.add(flats[0][lo:hi], flats[1][lo:hi], out=flat_out[lo:hi])
+            for f in flats[2:]:
                 flat_out[lo:hi] += f[lo:hi]
         if self._pool is None:
             self._pool = concurrent.futures.ThreadPoolExecutor(workers)
@@ -180,9 +224,18 @@ class KVStore(KVStoreBase):
     def push(self, key, value, priority=0):
         """Push values; several values for one key are summed. Without an updater the
         stored value becomes that sum; with one, ``updater(key, sum, stored)`` runs."""
-        from ..ndarray.ndarray import _wrap
         pairs = normalize_keys(key, value)
         self._check_key_kind(pairs)
+        if self._updater is None and self._compression is None:
+            NDArray = _NDArray or _ndarray_class()
+            stored = [self._check_push(k, vals) for k, vals in pairs]
+            if all(type(s) is NDArray and vals and all(type(v) is NDArray for v in vals)
+                   for s, (_, vals) in zip(stored, pairs)):
+                # every value checked: sum straight into the stored (dense) arrays
+                for s, (_, vals) in zip(stored, pairs):
+                    self._sum([v._data for v in vals], out=s._data)
+                    s._version += 1
+                return
         merged = [(k, self._merge(k, vals)) for k, vals in pairs]
         for k, m in merged:
             stored = self._store[k]
@@ -191,7 +244,7 @@ class KVStore(KVStoreBase):
                 stored._version += 1
             else:
                 ukey = k.encode() if isinstance(k, str) else k
-                self._updater(ukey, _wrap(m, cpu(0)), stored)
+                self._updater(ukey, _wrap_array(m), stored)
 
     def pull(self, key, out=None, priority=0, ignore_sparse=True):
         """Copy the stored value of each key into every array of ``out``."""

@@ -13,6 +13,8 @@ negative or too large; distgluon raises ``IndexError`` naming the index instead.
 MXNet's ``batch_take`` on data of more than two dimensions returns garbage; here it
 picks along the last axis of ``data.reshape(-1, data.shape[-1])``.
 """
+import math
+
 import numpy as np
 
 from .registry import Op, Attr, register, Sample
@@ -40,6 +42,26 @@ def _fit(i, n, mode):
     if mode == 'wrap':
         return np.mod(i, n)
     return np.clip(i, 0, n - 1)
+
+
+def fit_index(idx, n, mode):
+    """``_fit(to_int_index(idx), n, mode)``: int64 indices in [0, n).
+
+    The common cases take fewer passes with the same result: float indices in clip
+    mode are clamped before truncation (``fmax``/``fmin`` send NaN to 0 and the
+    infinities to the ends, as the clamping to +-2**62 does) when ``n - 1`` is exact
+    in their dtype; integer indices are clamped with minimum/maximum.
+    """
+    kind = idx.dtype.kind
+    if mode != 'wrap' and n > 0:
+        if kind == 'f':
+            top = idx.dtype.type(n - 1)
+            if float(top) == n - 1:    # exact (a Python comparison)
+                return np.fmin(np.fmax(idx, 0), top).astype(np.int64)
+        elif kind in 'iu':
+            i = idx.astype(np.int64)
+            return np.minimum(np.maximum(i, 0, out=i), n - 1, out=i)
+    return _fit(to_int_index(idx), n, mode)
 
 
 def _check_axis(opname, axis, shape):
@@ -116,26 +138,49 @@ class Pick(Op):
                _index_sample((3, 4), (1, 4), 3, axis=0, keepdims=True))
 
     def _indices(self, a, x, idx):
+        """``(axis, kept shape, output shape, indices, flat)``: ``indices`` (int64, in
+        range) shaped ``kept`` and None, or for a non-empty ``x`` None and ``flat``,
+        the positions of the picked elements in ``x.reshape(-1)``."""
         if a.axis is None:
             raise MXNetError('pick: axis=None is not supported; give the axis to pick along')
-        ax = _check_axis(self.name, a.axis, x.shape)
-        kept = x.shape[:ax] + (1,) + x.shape[ax + 1:]
-        out = x.shape[:ax] + x.shape[ax + 1:]
-        if idx.shape not in (kept, out):
+        shape = x.shape
+        ax = _check_axis(self.name, a.axis, shape)
+        kept = shape[:ax] + (1,) + shape[ax + 1:]
+        out = shape[:ax] + shape[ax + 1:]
+        if idx.shape != kept and idx.shape != out:
             raise MXNetError('pick: index shape {} does not match data shape {} along axis '
-                             '{}; expected {} or {}'.format(idx.shape, x.shape, ax, out, kept))
-        return ax, kept, out, _fit(to_int_index(idx), x.shape[ax], a.mode).reshape(kept)
+                             '{}; expected {} or {}'.format(idx.shape, shape, ax, out, kept))
+        n = shape[ax]
+        i = fit_index(idx, n, a.mode)
+        if x.size == 0:
+            return ax, kept, out, i.reshape(kept), None
+        # lane (p, q) (p before the axis, q after it) picks flat position (p*n + i)*post + q
+        post = math.prod(shape[ax + 1:])
+        i = i.reshape(-1, post)
+        i += np.arange(0, i.shape[0] * n, n, dtype=np.int64)[:, None]
+        if post != 1:
+            i *= post
+            i += np.arange(post, dtype=np.int64)
+        return ax, kept, out, None, i.reshape(-1)
 
     def forward(self, xp, a, x, idx):
-        ax, kept, out, i = self._indices(a, x, idx)
-        y = np.take_along_axis(x, i, axis=ax)
-        return y if a.keepdims else y.reshape(out)
+        ax, kept, out, i, flat = self._indices(a, x, idx)
+        if flat is None:
+            y = np.take_along_axis(x, i, axis=ax)
+        else:
+            y = x.reshape(-1)[flat]
+        return y.reshape(kept if a.keepdims else out)
 
     def backward(self, xp, a, xs, ys, dys):
         x, idx = xs
-        ax, kept, out, i = self._indices(a, x, idx)
-        dx = np.zeros_like(x)
-        np.put_along_axis(dx, i, dys[0].reshape(kept), axis=ax)
+        ax, kept, out, i, flat = self._indices(a, x, idx)
+        if flat is None:
+            dx = np.zeros_like(x)
+            np.put_along_axis(dx, i, dys[0].reshape(kept), axis=ax)
+        else:
+            dx = np.zeros(x.shape, x.dtype)
+            # one position per lane: an assignment, never a sum
+            dx.reshape(-1)[flat] = dys[0].reshape(-1)
         return dx, np.zeros_like(idx)
 
 

@@ -9,6 +9,8 @@ the whole head gradient to *every* element equal to the result, ``prod`` compute
 ``y / x`` (NaN where an input is 0) and ``norm`` computes ``x / y`` (NaN for an
 all-zero input).
 """
+import math
+
 import numpy as np
 
 from .registry import Op, Attr, register, Sample
@@ -31,6 +33,9 @@ def reduce_axes(opname, axis, shape, exclude=False):
     ndim = len(shape)
     if axis is None:
         return tuple(range(ndim))
+    if type(axis) is int and -ndim <= axis < ndim:    # the common case, quickly
+        ax = axis % ndim
+        return tuple(i for i in range(ndim) if i != ax) if exclude else (ax,)
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
     out = []
     for ax in axes:
@@ -62,6 +67,11 @@ def _finish(y, shape, axes, keepdims):
 def _spread(dy, shape, axes):
     """Broadcast an output gradient back over the reduced axes."""
     return np.broadcast_to(dy.reshape(_kept_shape(shape, axes)), shape)
+
+
+def _count(shape, axes):
+    """The number of elements reduced over ``axes`` of ``shape`` (a Python int)."""
+    return math.prod([shape[i] for i in axes])
 
 
 def _int_trunc_div(s, n):
@@ -107,7 +117,9 @@ class _Reduce(Op):
     def forward(self, xp, a, x):
         axes = self._axes(a, x)
         y = self.kernel(x, axes)
-        return _finish(np.asarray(y, dtype=x.dtype), x.shape, axes, a.keepdims)
+        if type(y) is not np.ndarray or y.dtype != x.dtype:
+            y = np.asarray(y, dtype=x.dtype)
+        return _finish(y, x.shape, axes, a.keepdims)
 
     def backward(self, xp, a, xs, ys, dys):
         x, = xs
@@ -156,14 +168,31 @@ class Mean(_Reduce):
 
     def kernel(self, x, axes):
         s = _accumulate(np.add, x, axes)
-        n = int(np.prod([x.shape[i] for i in axes], dtype=np.int64))
-        if np.issubdtype(x.dtype, np.integer):
+        n = _count(x.shape, axes)
+        if x.dtype.kind in 'iu':
             return _int_trunc_div(s, np.array(n).astype(x.dtype))
+        if x.dtype.kind == 'f':
+            return np.divide(s, x.dtype.type(n), out=s)
         return s / x.dtype.type(n)
 
+    def backward(self, xp, a, xs, ys, dys):
+        x, = xs
+        axes = self._axes(a, x)
+        dy = dys[0].reshape(_kept_shape(x.shape, axes))
+        n = _count(x.shape, axes)
+        div = x.dtype.type(n)
+        # dy / n written straight into a full-shaped array (the same quotients as
+        # dividing the broadcast gradient; y is not needed)
+        dx = np.empty(x.shape, np.result_type(dy, div))
+        if n:
+            np.divide(dy, div, out=dx)     # cannot divide by zero
+        else:
+            with np.errstate(divide='ignore', invalid='ignore'):
+                np.divide(dy, div, out=dx)
+        return dx
+
     def grad(self, x, y, dy, axes):
-        n = int(np.prod([x.shape[i] for i in axes], dtype=np.int64))
-        return dy / x.dtype.type(n)
+        return dy / x.dtype.type(_count(x.shape, axes))
 
 
 @register

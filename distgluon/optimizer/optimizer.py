@@ -204,23 +204,37 @@ class Optimizer:
 
     def _update_count(self, index):
         """Count one more update of ``index`` (or of each index in a list)."""
-        for idx in (index if isinstance(index, (list, tuple)) else [index]):
-            if idx not in self._index_update_count:
-                self._index_update_count[idx] = self.begin_num_update
-            self._index_update_count[idx] += 1
-            self.num_update = max(self._index_update_count[idx], self.num_update)
+        counts = self._index_update_count
+        for idx in (index if isinstance(index, (list, tuple)) else (index,)):
+            count = counts[idx] + 1 if idx in counts else self.begin_num_update + 1
+            counts[idx] = count
+            self.num_update = max(count, self.num_update)
 
     def _get_lrs(self, indices):
         return self._times_mult(self.learning_rate, indices, self.lr_mult, 'lr_mult')
 
     def _get_lr(self, index):
+        if type(self)._get_lrs is Optimizer._get_lrs:    # not overridden: one index directly
+            return self._one_mult(self.learning_rate, index, self.lr_mult, 'lr_mult')
         return self._get_lrs([index])[0]
 
     def _get_wds(self, indices):
         return self._times_mult(self.wd, indices, self.wd_mult, 'wd_mult')
 
     def _get_wd(self, index):
+        if type(self)._get_wds is Optimizer._get_wds:
+            return self._one_mult(self.wd, index, self.wd_mult, 'wd_mult')
         return self._get_wds([index])[0]
+
+    def _one_mult(self, value, index, mult, attr):
+        """`_times_mult` of a single index."""
+        if index in self.param_dict:
+            return value * getattr(self.param_dict[index], attr)
+        if index in mult:
+            return value * mult[index]
+        if index in self.idx2name:
+            return value * mult.get(self.idx2name[index], 1.0)
+        return value
 
     def _times_mult(self, value, indices, mult, attr):
         """``value`` times the multiplier of each index: its Parameter's ``attr``
@@ -283,9 +297,15 @@ class Updater:
 
     def __call__(self, index, grad, weight):
         if not isinstance(index, (list, tuple)):
-            indices, grads, weights = [index], [grad], [weight]
-        else:
-            indices, grads, weights = list(index), list(grad), list(weight)
+            # one index (a kvstore's call): the loop below without the lists
+            if isinstance(index, bytes):
+                index = index.decode()
+            optimizer = self.optimizer
+            optimizer._set_current_context(weight.context.device_id)
+            state = self._state(index, weight)
+            optimizer.update_multi_precision(index, weight, grad, state)
+            return
+        indices, grads, weights = list(index), list(grad), list(weight)
         if weights:
             self.optimizer._set_current_context(weights[0].context.device_id)
         for i, idx in enumerate(indices):
@@ -300,6 +320,17 @@ class Updater:
                 self.states_synced[idx] = True
         for idx, w, g in zip(indices, weights, grads):
             self.optimizer.update_multi_precision(idx, w, g, self.states[idx])
+
+    def _state(self, idx, weight):
+        """The state of ``idx``, created for ``weight`` or moved to its context first
+        when needed."""
+        if idx not in self.states:
+            self.states[idx] = self.optimizer.create_state_multi_precision(idx, weight)
+            self.states_synced[idx] = True
+        elif not self.states_synced[idx]:
+            self.states[idx] = self.sync_state_context(self.states[idx], weight.context)
+            self.states_synced[idx] = True
+        return self.states[idx]
 
     def sync_state_context(self, state, context):
         """Move a state (possibly nested) to ``context``."""

@@ -60,7 +60,8 @@ class SGD(Optimizer):
     def update(self, index, weight, grad, state):
         lr, wd = self._common(index)
         mom = None if state is None else state._data
-        if grad.stype == 'row_sparse' and self.lazy_update:
+        stype = grad.stype
+        if stype == 'row_sparse' and self.lazy_update:
             rows = np.asarray(grad.indices._data, dtype=np.int64)
             w_rows = weight._data[rows]
             m_rows = None if mom is None else mom[rows]
@@ -70,7 +71,7 @@ class SGD(Optimizer):
             if mom is not None:
                 mom[rows] = m_rows
         else:
-            g = grad._data if grad.stype == 'default' else grad.tostype('default')._data
+            g = grad._data if stype == 'default' else grad.tostype('default')._data
             sgd_step(weight._data, g, mom, lr, wd, self.rescale_grad, self.clip_gradient,
                      self.momentum)
         weight._version += 1
