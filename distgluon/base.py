@@ -12,8 +12,9 @@ class MXNetError(RuntimeError):
     """
 
 
-class NotImplementedForSymbol(MXNetError):
-    """A function that exists for NDArray but not for Symbol was called on a Symbol."""
+class _UnavailableFunction(MXNetError):
+    """A function called on a kind of array that does not support it (names the call)."""
+    _where = ''
 
     def __init__(self, function, alias, *args):
         super().__init__()
@@ -27,7 +28,12 @@ class NotImplementedForSymbol(MXNetError):
             msg += ' (namely operator "{}")'.format(self.alias)
         if self.args:
             msg += ' with arguments ({})'.format(', '.join(self.args))
-        return msg + ' is not implemented for Symbol and only available in NDArray.'
+        return msg + self._where
+
+
+class NotImplementedForSymbol(_UnavailableFunction):
+    """A function that exists for NDArray but not for Symbol was called on a Symbol."""
+    _where = ' is not implemented for Symbol and only available in NDArray.'
 
 
 string_types = (str,)

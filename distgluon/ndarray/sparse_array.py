@@ -10,7 +10,8 @@ import warnings
 
 import numpy as np
 
-from ..base import MXNetError, numeric_types, integer_types, normalize_dtype
+from ..base import (MXNetError, _UnavailableFunction, numeric_types, integer_types,
+                    normalize_dtype)
 from ..context import Context
 from ..ops.registry import get_op
 from .dispatch import invoke
@@ -28,22 +29,9 @@ def _ops():
     return sparse
 
 
-class NotSupportedForSparseNDArray(MXNetError):
+class NotSupportedForSparseNDArray(_UnavailableFunction):
     """An NDArray method that sparse arrays do not support was called."""
-
-    def __init__(self, function, alias, *args):
-        super().__init__()
-        self.function = getattr(function, '__name__', str(function))
-        self.alias = alias
-        self.args = [str(type(a)) for a in args]
-
-    def __str__(self):
-        msg = 'Function {}'.format(self.function)
-        if self.alias:
-            msg += ' (namely operator "{}")'.format(self.alias)
-        if self.args:
-            msg += ' with arguments ({})'.format(', '.join(self.args))
-        return msg + ' is not supported for SparseNDArray and only available in NDArray.'
+    _where = ' is not supported for SparseNDArray and only available in NDArray.'
 
 
 # ------------------------------------------------------------------ numpy kernels

@@ -326,15 +326,7 @@ class DistKVStore(KVStore):
             copy_frames_into(msg.frames, target[lo:hi])
         return fill
 
-    def pushpull(self, key, value, out=None, priority=0):
-        """Push then pull; with ``out=None`` the result is written back into ``value``."""
-        self.push(key, value, priority)
-        self.pull(key, value if out is None else out, priority)
-
-    def broadcast(self, key, value, out, priority=0):
-        """Initialise ``key`` (worker 0's value wins) and pull it into ``out``."""
-        self.init(key, value)
-        self.pull(key, out, priority)
+    # pushpull and broadcast are inherited: push/init then pull (worker 0's init wins)
 
     def row_sparse_pull(self, key, out=None, priority=0, row_ids=None):
         """Pull only the rows ``row_ids`` (made unique and sorted) of row_sparse keys."""
