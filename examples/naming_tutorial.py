@@ -12,9 +12,9 @@ by ``model0`` into ``model1`` with ``collect_params().load`` (the names differ),
 structure-based ``save_parameters``/``load_parameters`` that works.
 
 The tutorial's two model-zoo parts (nesting two pretrained AlexNets, and replacing
-AlexNet's output layer for fine-tuning) need ``gluon.model_zoo`` and downloaded weights,
-which distgluon does not provide: the script prints a note and runs them on an untrained
-copy of the model zoo's AlexNet definition, which is named exactly the same way.
+AlexNet's output layer for fine-tuning) need downloaded weights, which distgluon does not
+fetch: the script prints a note and runs them on an untrained
+``gluon.model_zoo.vision.alexnet()``, which is named exactly the same way.
 """
 import argparse
 import os
@@ -37,35 +37,13 @@ class Model(gluon.Block):
         return mx.nd.relu(self.mydense(x))
 
 
-NOTE = ('[note: skipped gluon.model_zoo.vision.alexnet(pretrained=True): distgluon has no '
-        'model zoo and downloads nothing; using an untrained copy of its AlexNet definition]')
+NOTE = ('[note: gluon.model_zoo.vision.alexnet(pretrained=True) needs downloaded weights; '
+        'using an untrained alexnet(), which is named the same way]')
 
 
-class AlexNet(gluon.HybridBlock):
-    """model_zoo.vision.AlexNet's layers and naming (features share the parent's prefix)."""
-
-    def __init__(self, classes=1000, **kwargs):
-        super(AlexNet, self).__init__(**kwargs)
-        nn = gluon.nn
-        with self.name_scope():
-            self.features = nn.HybridSequential(prefix='')
-            with self.features.name_scope():
-                for channels, kernel, stride, pad, pool in ((64, 11, 4, 2, True),
-                                                            (192, 5, 1, 2, True),
-                                                            (384, 3, 1, 1, False),
-                                                            (256, 3, 1, 1, False),
-                                                            (256, 3, 1, 1, True)):
-                    self.features.add(nn.Conv2D(channels, kernel_size=kernel, strides=stride,
-                                                padding=pad, activation='relu'))
-                    if pool:
-                        self.features.add(nn.MaxPool2D(pool_size=3, strides=2))
-                self.features.add(nn.Flatten())
-                self.features.add(nn.Dense(4096, activation='relu'), nn.Dropout(0.5))
-                self.features.add(nn.Dense(4096, activation='relu'), nn.Dropout(0.5))
-            self.output = nn.Dense(classes)
-
-    def hybrid_forward(self, F, x):
-        return self.output(self.features(x))
+def AlexNet():
+    """The model zoo's AlexNet, untrained (pretrained weights are not downloaded)."""
+    return gluon.model_zoo.vision.alexnet()
 
 
 def naming_blocks():

@@ -63,8 +63,8 @@ def test_naming_tutorial_prints_what_the_tutorial_shows(tmp_path):
     lines = out.splitlines()
     prefix_lines = [l for l in lines if re.fullmatch(r'[a-z0-9_ ]+_', l)]
     assert prefix_lines == SEED_PREFIX_LINES
-    # the model zoo parts are replaced, with a note saying so
-    assert sum('note: skipped gluon.model_zoo' in l for l in lines) == 2
+    # the pretrained model-zoo weights are not downloaded, with a note saying so
+    assert sum('note: gluon.model_zoo.vision.alexnet(pretrained=True)' in l for l in lines) == 2
     assert 'Dense(None -> 1000, linear)' in lines and 'Dense(None -> 100, linear)' in lines
 
     error = next(l for l in lines if l.startswith("Parameter 'model1_dense0_weight'"))
