@@ -401,13 +401,18 @@ def _ratio(a, b):
     return '{:.2f}x'.format(a / b)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+def bench_setup(doc, argv, min_time, warmup_time):
+    """The command line shared by the benchmarks: returns (args, repeat, timer, blas,
+    blas_threads, threads), with numpy's BLAS and torch limited as asked.
+
+    ``min_time``/``warmup_time`` are (quick, full) pairs of seconds.
+    """
+    parser = argparse.ArgumentParser(description=doc.split('\n\n')[0])
     parser.add_argument('--repeat', type=int, default=None,
-                        help='timed repeats per measurement (median reported); '
-                             'default 15, or 5 with --quick')
+                        help='timed rounds per measurement (median reported); default 15, '
+                             'or 5 with --quick')
     parser.add_argument('--quick', action='store_true',
-                        help='fewer repeats and shorter loops (rough figures in under a minute)')
+                        help='fewer rounds and shorter loops (rough figures in under a minute)')
     parser.add_argument('--threads', type=int, default=None,
                         help="threads for numpy's BLAS (needs threadpoolctl) and torch; "
                              "default: numpy's BLAS thread count as it is")
@@ -416,9 +421,9 @@ def main(argv=None):
                              "excludes time taken by other processes; meaningful with "
                              "--threads 1 only (idle worker threads' spinning counts)")
     args = parser.parse_args(argv)
+    quick = 0 if args.quick else 1
     repeat = args.repeat or (5 if args.quick else 15)
-    timer = Timer(repeat, min_time=0.02 if args.quick else 0.1,
-                  warmup_time=0.1 if args.quick else 0.3,
+    timer = Timer(repeat, min_time=min_time[quick], warmup_time=warmup_time[quick],
                   clock=time.process_time if args.clock == 'cpu' else time.perf_counter)
     if args.threads:
         try:
@@ -431,6 +436,12 @@ def main(argv=None):
     threads = args.threads or blas_threads
     if torch is not None:
         torch.set_num_threads(threads)
+    return args, repeat, timer, blas, blas_threads, threads
+
+
+def main(argv=None):
+    args, repeat, timer, blas, blas_threads, threads = bench_setup(
+        __doc__, argv, min_time=(0.02, 0.1), warmup_time=(0.1, 0.3))
     loss = _loss_kind()
 
     print('distgluon operator benchmark (forward + backward; median of {} repeats)'.format(

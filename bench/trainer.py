@@ -25,11 +25,9 @@ and of PyTorch is run from the same initial weights on the same batch and the up
 weights are compared (relative tolerance 2e-3); a disagreement is printed under
 ``notes:``.
 """
-import argparse
 import os
 import platform
 import sys
-import time
 
 import numpy as np
 
@@ -40,7 +38,7 @@ import distgluon as mx  # noqa: E402
 from distgluon import autograd, gluon  # noqa: E402
 from distgluon.gluon import nn  # noqa: E402
 
-from ops import Timer, blas_info, cpu_model, TORCH_MISSING  # noqa: E402
+from ops import bench_setup, cpu_model, TORCH_MISSING  # noqa: E402
 
 try:
     import torch
@@ -195,35 +193,9 @@ def check(name, cases, ref_label):
 # --------------------------------------------------------------------------- main
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--repeat', type=int, default=None,
-                        help='timed rounds per measurement (median reported); default 15, '
-                             'or 5 with --quick')
-    parser.add_argument('--quick', action='store_true',
-                        help='fewer rounds and shorter loops (rough figures in under a minute)')
-    parser.add_argument('--threads', type=int, default=None,
-                        help="threads for numpy's BLAS (needs threadpoolctl) and torch; "
-                             "default: numpy's BLAS thread count as it is")
-    parser.add_argument('--clock', choices=('wall', 'cpu'), default='wall',
-                        help="'wall' (default) or 'cpu': this process's CPU time, which "
-                             "excludes time taken by other processes; meaningful with "
-                             "--threads 1 only (idle worker threads' spinning counts)")
-    args = parser.parse_args(argv)
-    repeat = args.repeat or (5 if args.quick else 15)
-    timer = Timer(repeat, min_time=0.05 if args.quick else 0.25,
-                  warmup_time=0.2 if args.quick else 0.5,
-                  clock=time.process_time if args.clock == 'cpu' else time.perf_counter)
-    if args.threads:
-        try:
-            from threadpoolctl import threadpool_limits
-            threadpool_limits(limits=args.threads, user_api='blas')
-        except ImportError:
-            print('WARNING: --threads needs threadpoolctl to limit numpy\'s BLAS; set '
-                  'OPENBLAS_NUM_THREADS={} instead'.format(args.threads))
-    blas, blas_threads = blas_info()
-    threads = args.threads or blas_threads
+    args, repeat, timer, blas, blas_threads, threads = bench_setup(
+        __doc__, argv, min_time=(0.05, 0.25), warmup_time=(0.2, 0.5))
     if torch is not None:
-        torch.set_num_threads(threads)
         torch.manual_seed(0)
 
     print('distgluon training-step benchmark (forward + backward + Trainer.step; median of '
