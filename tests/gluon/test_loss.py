@@ -3,9 +3,8 @@
 cases of tests/fixtures/gluon_nn_cases.py), plus numpy references and numerical
 gradients where MXNet cannot record one.
 """
-import importlib.util
-import json
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -15,26 +14,8 @@ from distgluon import autograd
 from distgluon.gluon import loss as gloss
 from distgluon.gluon import nn
 
-FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'fixtures')
-
-
-def _load_cases():
-    spec = importlib.util.spec_from_file_location(
-        'gluon_nn_cases', os.path.join(FIXTURES, 'gluon_nn_cases.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-C = _load_cases()
-with open(os.path.join(FIXTURES, 'gluon_nn.json')) as _f:
-    TEXTS = json.load(_f)
-ARRAYS = np.load(os.path.join(FIXTURES, 'gluon_nn.npz'))
-
-# The lead registers these in distgluon/gluon/__init__.py; until then make them
-# reachable for the shared case expressions.
-mx.gluon.nn = nn
-mx.gluon.loss = gloss
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nn_fixture import ARRAYS, C, TEXTS  # noqa: E402
 
 
 def _inputs(name, specs):

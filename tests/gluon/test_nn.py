@@ -5,9 +5,8 @@ tests/fixtures/make_gluon_nn.py in the MXNet 1.9.1 venv; the cases and the user-
 steps (build, initialize, first forward, set_data, record/backward) are shared in
 tests/fixtures/gluon_nn_cases.py so both sides do exactly the same thing.
 """
-import importlib.util
-import json
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -18,26 +17,8 @@ from distgluon.gluon import nn
 from distgluon.gluon import loss as gloss
 from distgluon.gluon import utils as gutils
 
-FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'fixtures')
-
-
-def _load_cases():
-    spec = importlib.util.spec_from_file_location(
-        'gluon_nn_cases', os.path.join(FIXTURES, 'gluon_nn_cases.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-C = _load_cases()
-with open(os.path.join(FIXTURES, 'gluon_nn.json')) as _f:
-    TEXTS = json.load(_f)
-ARRAYS = np.load(os.path.join(FIXTURES, 'gluon_nn.npz'))
-
-# The lead registers these in distgluon/gluon/__init__.py; until then make mx.gluon.nn
-# and mx.gluon.loss reachable for the shared case expressions.
-mx.gluon.nn = nn
-mx.gluon.loss = gloss
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nn_fixture import ARRAYS, C, TEXTS  # noqa: E402
 
 
 def _tol(dtype):
